@@ -1,0 +1,56 @@
+import pytest
+
+from villagepoints.personal_data import (
+    InvalidIdNumber,
+    InvalidPhone,
+    id_check_char,
+    mask_id_number,
+    mask_name,
+    mask_phone,
+    normalize_id_number,
+    normalize_phone,
+)
+
+# A made-up number whose check digit is right (GB 11643 worked example).
+GOOD_ID = "11010519491231002X"
+
+
+def test_check_char_matches_the_standard_example():
+    assert id_check_char("11010519491231002") == "X"
+
+
+def test_valid_id_is_normalised_to_upper_case():
+    assert normalize_id_number(" 11010519491231002x ") == GOOD_ID
+
+
+@pytest.mark.parametrize(
+    "raw, words",
+    [
+        ("1101051949123100", "18位"),
+        ("110105194912310021", "校验位"),
+        ("11010519491231002A", "最后一位"),
+        ("1.10105194912310E+17", "科学计数法"),
+        ("", "为空"),
+    ],
+)
+def test_bad_ids_are_refused_with_the_reason(raw, words):
+    with pytest.raises(InvalidIdNumber, match=words):
+        normalize_id_number(raw)
+
+
+@pytest.mark.parametrize("raw, clean", [("138 0013 8000", "13800138000"), ("+8613800138000", "13800138000"), ("0571-88886666", "0571-88886666")])
+def test_phones_are_normalised(raw, clean):
+    assert normalize_phone(raw) == clean
+
+
+@pytest.mark.parametrize("raw", ["12345", "23800138000", "1380013800a"])
+def test_bad_phones_are_refused(raw):
+    with pytest.raises(InvalidPhone):
+        normalize_phone(raw)
+
+
+def test_masks_show_only_what_design_allows():
+    assert mask_id_number(GOOD_ID) == "110105********002X"
+    assert mask_phone("13812345678") == "138****5678"
+    assert mask_name("张三丰") == "张**"
+    assert mask_id_number(None) == ""

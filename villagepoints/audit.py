@@ -1,0 +1,60 @@
+"""The audit log: every write records who, when, what, and the before and after."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any, Optional
+
+from .extensions import db
+from .models import AuditEntry, User
+
+# Written as the actor of changes made from the command line.
+CLI_ACTOR = "命令行"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def _dump(state: Optional[dict]) -> Optional[str]:
+    if state is None:
+        return None
+    return json.dumps({k: _jsonable(v) for k, v in state.items()}, ensure_ascii=False, sort_keys=True)
+
+
+def record(
+    actor: Optional[User],
+    action: str,
+    *,
+    village_id: Optional[int] = None,
+    target: str = "",
+    summary: str = "",
+    before: Optional[dict] = None,
+    after: Optional[dict] = None,
+) -> AuditEntry:
+    """Add an audit entry to the session; the caller's transaction commits it with the change."""
+    entry = AuditEntry(
+        user_id=actor.id if actor is not None else None,
+        actor=actor.username if actor is not None else CLI_ACTOR,
+        village_id=village_id,
+        action=action,
+        target=target,
+        summary=summary,
+        before=_dump(before),
+        after=_dump(after),
+    )
+    db.session.add(entry)
+    return entry
+
+
+def changed(before: dict, after: dict) -> tuple[dict, dict]:
+    """Keep only the keys whose values differ, so the log shows what really changed."""
+    keys = [k for k in after if before.get(k) != after.get(k)]
+    return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
+
+
+def decode(text: Optional[str]) -> dict:
+    """Parse a stored before/after state for display."""
+    return json.loads(text) if text else {}

@@ -1,0 +1,319 @@
+"""The household register: adding, editing, deactivating and searching households."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Optional
+
+from pypinyin import Style, lazy_pinyin
+from sqlalchemy import Select, or_
+
+from . import audit
+from .extensions import db
+from .models import DEACTIVATION_REASONS, Group, Household, HouseholdCategory, User, Village
+from .personal_data import mask_id_number, mask_phone
+
+CODE_WIDTH = 4
+
+
+class HouseholdError(ValueError):
+    """A household change that breaks a rule; ``field`` names the form field at fault."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class HouseholdFields:
+    """Validated values for one household, as forms and imports hand them over."""
+
+    head_name: str
+    code: Optional[str] = None
+    id_number: Optional[str] = None
+    phone: Optional[str] = None
+    group: Optional[Group] = None
+    members: int = 1
+    categories: list[str] = field(default_factory=list)
+    address: str = ""
+    joined_on: Optional[dt.date] = None
+    note: str = ""
+
+
+def name_initials(name: str) -> str:
+    """Return the pinyin initials of a name, lower case: 张三 -> zs."""
+    letters = lazy_pinyin(name or "", style=Style.FIRST_LETTER, errors="ignore")
+    return "".join(letters).lower()[:50]
+
+
+def state(household: Household) -> dict:
+    """Return the household's fields as stored, for the audit log."""
+    return {
+        "code": household.code,
+        "head_name": household.head_name,
+        "id_number": mask_id_number(household.id_number),
+        "phone": mask_phone(household.phone),
+        "group": household.group.name if household.group else None,
+        "members": household.members,
+        "categories": sorted(r.name for r in household.category_rows),
+        "address": household.address,
+        "joined_on": household.joined_on,
+        "status": household.status,
+        "deactivated_on": household.deactivated_on,
+        "deactivation_reason": household.deactivation_reason,
+        "note": household.note,
+    }
+
+
+def public_dict(household: Household) -> dict:
+    """Return the household with ID number and phone masked, for listings and JSON."""
+    return {
+        "code": household.code,
+        "head_name": household.head_name,
+        "group": household.group.name if household.group else "",
+        "members": household.members,
+        "categories": household.categories,
+        "status": household.status,
+        "id_masked": mask_id_number(household.id_number),
+        "phone_masked": mask_phone(household.phone),
+        "address": household.address,
+        "joined_on": household.joined_on.isoformat() if household.joined_on else None,
+    }
+
+
+class CodeAllocator:
+    """Hands out unused household codes for a village: 0001, 0002, ...
+
+    Loads the village's codes once, so an import of thousands of households
+    allocates without a query per row.
+    """
+
+    def __init__(self, village: Village) -> None:
+        codes = db.session.execute(
+            db.select(Household.code).where(Household.village_id == village.id)
+        ).scalars()
+        self.taken = set(codes)
+        numbers = [int(c) for c in self.taken if c.isdigit()]
+        self.next_number = max(numbers, default=0) + 1
+
+    def reserve(self, code: str) -> None:
+        self.taken.add(code)
+
+    def allocate(self) -> str:
+        while True:
+            code = str(self.next_number).zfill(CODE_WIDTH)
+            self.next_number += 1
+            if code not in self.taken:
+                self.taken.add(code)
+                return code
+
+
+def _check(village: Village, fields: HouseholdFields, household: Optional[Household]) -> None:
+    if not fields.head_name or not fields.head_name.strip():
+        raise HouseholdError("户主姓名不能为空", "head_name")
+    if len(fields.head_name.strip()) > 50:
+        raise HouseholdError("户主姓名不能超过50个字", "head_name")
+    if fields.code is not None and not re.fullmatch(r"[0-9A-Za-z\-_]{1,30}", fields.code):
+        raise HouseholdError("户编号只能用数字、字母、连字符，最多30位", "code")
+    if not 1 <= fields.members <= 99:
+        raise HouseholdError("家庭人口应在1到99之间", "members")
+    if fields.group is not None and fields.group.village_id != village.id:
+        raise HouseholdError("所选小组不属于本村", "group")
+    unknown = [c for c in fields.categories if c not in village.categories]
+    if unknown:
+        raise HouseholdError(f"户类别“{'、'.join(unknown)}”不在本村的类别列表中", "categories")
+    own_id = household.id if household is not None else None
+    if fields.code:
+        other = db.session.execute(
+            db.select(Household.id).filter_by(village_id=village.id, code=fields.code)
+        ).scalar_one_or_none()
+        if other is not None and other != own_id:
+            raise HouseholdError(f"户编号“{fields.code}”已被本村其他农户使用", "code")
+    if fields.id_number:
+        other = db.session.execute(
+            db.select(Household).filter_by(village_id=village.id, id_number=fields.id_number)
+        ).scalar_one_or_none()
+        if other is not None and other.id != own_id:
+            raise HouseholdError(
+                f"该身份证号已登记在户编号 {other.code}（{other.head_name}）下", "id_number"
+            )
+
+
+def _apply(household: Household, fields: HouseholdFields) -> None:
+    household.head_name = fields.head_name.strip()
+    household.name_initials = name_initials(household.head_name)
+    household.id_number = fields.id_number or None
+    household.phone = fields.phone or None
+    household.group = fields.group
+    household.members = fields.members
+    household.address = (fields.address or "").strip()
+    household.joined_on = fields.joined_on
+    household.note = (fields.note or "").strip()
+    wanted = set(fields.categories)
+    household.category_rows = [r for r in household.category_rows if r.name in wanted] + [
+        HouseholdCategory(name=name)
+        for name in fields.categories
+        if name not in {r.name for r in household.category_rows}
+    ]
+
+
+def create_household(
+    actor: Optional[User],
+    village: Village,
+    fields: HouseholdFields,
+    codes: Optional[CodeAllocator] = None,
+    *,
+    check: bool = True,
+) -> Household:
+    """Register a household; a code is generated when none is given.
+
+    ``check=False`` is for callers (the import) that validated the whole batch already.
+    """
+    if check:
+        _check(village, fields, None)
+    if fields.code:
+        code = fields.code
+        if codes is not None:
+            codes.reserve(code)
+    else:
+        code = (codes or CodeAllocator(village)).allocate()
+    household = Household(
+        village_id=village.id,
+        village=village,
+        code=code,
+        status="active",
+        joined_on=fields.joined_on or dt.date.today(),
+    )
+    _apply(household, fields)
+    household.joined_on = fields.joined_on or household.joined_on
+    db.session.add(household)
+    db.session.flush()
+    audit.record(
+        actor, "household.create", village_id=village.id,
+        target=f"农户 {household.code} {household.head_name}", after=state(household),
+    )
+    return household
+
+
+def update_household(
+    actor: Optional[User], household: Household, fields: HouseholdFields, *, check: bool = True
+) -> bool:
+    """Change a household's fields; return whether anything changed."""
+    if check:
+        _check(household.village, fields, household)
+    before = state(household)
+    if fields.code and fields.code != household.code:
+        household.code = fields.code
+    joined = household.joined_on
+    _apply(household, fields)
+    household.joined_on = fields.joined_on or joined
+    old, new = audit.changed(before, state(household))
+    if new:
+        db.session.flush()
+        audit.record(
+            actor, "household.update", village_id=household.village_id,
+            target=f"农户 {household.code} {household.head_name}", before=old, after=new,
+        )
+    return bool(new)
+
+
+def deactivate_household(
+    actor: Optional[User], household: Household, on: dt.date, reason: str, note: str = ""
+) -> None:
+    """Mark a household as no longer active (moved, merged, ended); it is never deleted."""
+    if not household.is_active:
+        raise HouseholdError(f"农户 {household.code} 已于 {household.deactivated_on} 注销")
+    if reason not in DEACTIVATION_REASONS:
+        raise HouseholdError("请选择注销原因：迁出、合户或户消亡", "reason")
+    if on is None:
+        raise HouseholdError("请填写注销日期", "on")
+    if household.joined_on and on < household.joined_on:
+        raise HouseholdError("注销日期不能早于登记日期", "on")
+    before = state(household)
+    household.status = "inactive"
+    household.deactivated_on = on
+    household.deactivation_reason = reason
+    household.deactivation_note = (note or "").strip()
+    old, new = audit.changed(before, state(household))
+    audit.record(
+        actor, "household.deactivate", village_id=household.village_id,
+        target=f"农户 {household.code} {household.head_name}", before=old, after=new,
+        summary=f"{DEACTIVATION_REASONS[reason]}：{household.deactivation_note}".rstrip("："),
+    )
+
+
+def reactivate_household(actor: Optional[User], household: Household) -> None:
+    """Undo a deactivation made in error."""
+    if household.is_active:
+        return
+    before = state(household)
+    household.status = "active"
+    household.deactivated_on = None
+    household.deactivation_reason = None
+    household.deactivation_note = ""
+    old, new = audit.changed(before, state(household))
+    audit.record(
+        actor, "household.reactivate", village_id=household.village_id,
+        target=f"农户 {household.code} {household.head_name}", before=old, after=new,
+    )
+
+
+def register_query(
+    village: Village,
+    q: str = "",
+    group_id: Optional[int] = None,
+    category: str = "",
+    status: str = "",
+) -> Select:
+    """Select the village's households matching a search and filters, ordered by code.
+
+    ``q`` matches the head's name, code, pinyin initials, the last digits of the ID
+    number or the phone number.
+    """
+    stmt = db.select(Household).where(Household.village_id == village.id)
+    q = (q or "").strip()
+    if q:
+        like = f"%{_escape_like(q)}%"
+        conditions = [
+            Household.head_name.like(like, escape="\\"),
+            Household.code.like(like, escape="\\"),
+        ]
+        if q.isascii() and q.isalpha():
+            conditions.append(Household.name_initials.like(f"{_escape_like(q.lower())}%", escape="\\"))
+        if re.fullmatch(r"[0-9Xx]{3,18}", q):
+            conditions.append(Household.id_number.like(f"%{q.upper()}", escape="\\"))
+        if re.fullmatch(r"\d{3,11}", q):
+            conditions.append(Household.phone.like(like, escape="\\"))
+        stmt = stmt.where(or_(*conditions))
+    if group_id:
+        stmt = stmt.where(Household.group_id == group_id)
+    if category:
+        stmt = stmt.where(
+            Household.id.in_(db.select(HouseholdCategory.household_id).where(HouseholdCategory.name == category))
+        )
+    if status in ("active", "inactive"):
+        stmt = stmt.where(Household.status == status)
+    return stmt.order_by(Household.code)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def get_household(village: Village, code: str) -> Optional[Household]:
+    """Return the village's household with this code, or None."""
+    return db.session.execute(
+        db.select(Household).filter_by(village_id=village.id, code=code)
+    ).scalar_one_or_none()
+
+
+def households_by_codes(village: Village, codes: Iterable[str]) -> dict[str, Household]:
+    """Return the village's households with these codes, keyed by code."""
+    codes = list(codes)
+    if not codes:
+        return {}
+    rows = db.session.execute(
+        db.select(Household).where(Household.village_id == village.id, Household.code.in_(codes))
+    ).scalars()
+    return {h.code: h for h in rows}

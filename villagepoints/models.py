@@ -1,0 +1,211 @@
+"""Database models (SQLAlchemy 2 style). Domain rules live in the service modules."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+
+ROLES = ("admin", "clerk", "reviewer", "storekeeper", "viewer")
+ROLE_LABELS = {
+    "admin": "管理员",
+    "clerk": "录入员",
+    "reviewer": "审核员",
+    "storekeeper": "超市管理员",
+    "viewer": "只读用户",
+}
+DEFAULT_CATEGORIES = ("一般户", "党员户", "脱贫户", "监测户", "低保户", "五保户", "村干部户")
+HOUSEHOLD_STATUSES = {"active": "在册", "inactive": "已注销"}
+DEACTIVATION_REASONS = {"moved": "迁出", "merged": "合户", "ended": "户消亡"}
+
+
+def utcnow() -> dt.datetime:
+    """Return the current UTC time without tzinfo, as every timestamp column stores it."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+user_villages = Table(
+    "user_villages",
+    db.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("village_id", ForeignKey("villages.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Village(db.Model):
+    __tablename__ = "villages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    slug: Mapped[str] = mapped_column(String(50), unique=True)
+    base_score: Mapped[int] = mapped_column(Integer, default=100)
+    require_review: Mapped[bool] = mapped_column(Boolean, default=True)
+    red_list_size: Mapped[int] = mapped_column(Integer, default=3)
+    # The village's own list of household categories, joined by "、" in display order.
+    category_list: Mapped[str] = mapped_column(Text, default="、".join(DEFAULT_CATEGORIES))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    groups: Mapped[list[Group]] = relationship(
+        back_populates="village", order_by="(Group.sort_order, Group.id)"
+    )
+
+    @property
+    def categories(self) -> list[str]:
+        return [c for c in (self.category_list or "").split("、") if c]
+
+    def __repr__(self) -> str:
+        return f"<Village {self.slug}>"
+
+
+class Group(db.Model):
+    __tablename__ = "groups"
+    __table_args__ = (UniqueConstraint("village_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"), index=True)
+    name: Mapped[str] = mapped_column(String(50))
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+    village: Mapped[Village] = relationship(back_populates="groups")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(50), unique=True)
+    display_name: Mapped[str] = mapped_column(String(50), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    villages: Mapped[list[Village]] = relationship(secondary=user_villages, order_by=Village.id)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses sessions of disabled users
+        return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.username
+
+    def can_access(self, village: Village) -> bool:
+        """Admins see every village; everyone else only the villages they are scoped to."""
+        return self.is_admin or any(v.id == village.id for v in self.villages)
+
+    def has_role(self, *roles: str) -> bool:
+        """Admins may do everything a narrower role may."""
+        return self.role == "admin" or self.role in roles
+
+
+class LoginFailure(db.Model):
+    """One failed login; recent rows throttle further attempts (works across workers)."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(50), index=True)
+    remote_addr: Mapped[str] = mapped_column(String(64), index=True, default="")
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class HouseholdCategory(db.Model):
+    __tablename__ = "household_categories"
+
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("households.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(20), primary_key=True, index=True)
+
+
+class Household(db.Model):
+    __tablename__ = "households"
+    __table_args__ = (
+        UniqueConstraint("village_id", "code"),
+        UniqueConstraint("village_id", "id_number"),
+        Index("ix_households_village_status", "village_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"))
+    code: Mapped[str] = mapped_column(String(30))
+    head_name: Mapped[str] = mapped_column(String(50), index=True)
+    # Pinyin initials of the head's name ("zs" for 张三), for quick search on a phone.
+    name_initials: Mapped[str] = mapped_column(String(50), default="", index=True)
+    id_number: Mapped[Optional[str]] = mapped_column(String(18))
+    phone: Mapped[Optional[str]] = mapped_column(String(20))
+    group_id: Mapped[Optional[int]] = mapped_column(ForeignKey("groups.id"), index=True)
+    members: Mapped[int] = mapped_column(Integer, default=1)
+    address: Mapped[str] = mapped_column(String(200), default="")
+    joined_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    deactivated_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    deactivation_reason: Mapped[Optional[str]] = mapped_column(String(20))
+    deactivation_note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    village: Mapped[Village] = relationship()
+    group: Mapped[Optional[Group]] = relationship()
+    category_rows: Mapped[list[HouseholdCategory]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by=HouseholdCategory.name
+    )
+
+    @property
+    def categories(self) -> list[str]:
+        """Categories in the village's display order, unknown ones last."""
+        order = {name: i for i, name in enumerate(self.village.categories)}
+        names = [row.name for row in self.category_rows]
+        return sorted(names, key=lambda n: (order.get(n, len(order)), n))
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "active"
+
+
+class AuditEntry(db.Model):
+    """Who changed what and when, with the before and after as JSON text."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(50))
+    village_id: Mapped[Optional[int]] = mapped_column(ForeignKey("villages.id"), index=True)
+    action: Mapped[str] = mapped_column(String(50), index=True)
+    target: Mapped[str] = mapped_column(String(100), default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    before: Mapped[Optional[str]] = mapped_column(Text)
+    after: Mapped[Optional[str]] = mapped_column(Text)
+
+    village: Mapped[Optional[Village]] = relationship()

@@ -1,0 +1,74 @@
+"""Validation and masking of ID numbers (身份证号) and phone numbers."""
+import re
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK_CHARS = "10X98765432"
+_ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+# Landlines as villages write them: area code 0xx(x) with 7–8 digits, dash optional.
+_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
+
+
+class InvalidIdNumber(ValueError):
+    """An ID number that cannot be stored; the message says why in Chinese."""
+
+
+class InvalidPhone(ValueError):
+    """A phone number that cannot be stored; the message says why in Chinese."""
+
+
+def id_check_char(first17: str) -> str:
+    """Return the GB 11643 check character for the first 17 digits."""
+    total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS))
+    return _ID_CHECK_CHARS[total % 11]
+
+
+def normalize_id_number(raw: str) -> str:
+    """Return the ID number in canonical form or raise InvalidIdNumber."""
+    value = str(raw).strip().replace(" ", "").upper()
+    if not value:
+        raise InvalidIdNumber("身份证号为空")
+    if re.fullmatch(r"\d+(\.\d+)?[Ee]\+?\d+", value):
+        raise InvalidIdNumber("身份证号被表格存成了科学计数法，末几位已丢失，请把该列设为文本后重新录入")
+    if len(value) != 18:
+        raise InvalidIdNumber(f"身份证号应为18位，这里是{len(value)}位")
+    if not _ID_SHAPE.match(value):
+        raise InvalidIdNumber("身份证号前17位应为数字，最后一位为数字或X")
+    if id_check_char(value[:17]) != value[17]:
+        raise InvalidIdNumber("身份证号校验位不正确，请核对")
+    return value
+
+
+def normalize_phone(raw: str) -> str:
+    """Return the phone number in canonical form or raise InvalidPhone."""
+    value = re.sub(r"[\s()（）]", "", str(raw))
+    if value.startswith("+86"):
+        value = value[3:]
+    if _MOBILE.match(value) or _LANDLINE.match(value):
+        return value
+    raise InvalidPhone("电话号码格式不正确，应为11位手机号或带区号的固定电话")
+
+
+def mask_id_number(value: str | None) -> str:
+    """Show the first 6 and last 4 characters: 110101********1234."""
+    if not value:
+        return ""
+    if len(value) <= 10:
+        return "*" * len(value)
+    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+
+
+def mask_phone(value: str | None) -> str:
+    """Show the first 3 and last 4 digits: 138****5678."""
+    if not value:
+        return ""
+    if len(value) <= 7:
+        return "*" * len(value)
+    return value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+def mask_name(value: str) -> str:
+    """Keep the surname only, as public notices name people: 张*, 欧阳**."""
+    if not value:
+        return ""
+    return value[0] + "*" * (len(value) - 1)

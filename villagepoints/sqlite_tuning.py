@@ -1,0 +1,35 @@
+"""Connection settings that make the embedded SQLite default safe for several clerks."""
+from flask import has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+
+def install(engine: Engine) -> None:
+    """Turn on foreign keys, WAL and a busy timeout for every SQLite connection."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # noqa: ANN001
+        # pysqlite's own transaction handling issues BEGIN late and breaks SAVEPOINT;
+        # SQLAlchemy's documented recipe is to switch it off and emit BEGIN ourselves.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # noqa: ANN001
+        conn.exec_driver_sql("BEGIN" if _read_only_request() else "BEGIN IMMEDIATE")
+
+
+def _read_only_request() -> bool:
+    """Page views only read; writes take SQLite's write lock at BEGIN so that a
+    read-check-write (a balance, a stock, a unique code) cannot interleave with
+    another writer, and a second writer waits (busy_timeout) instead of failing."""
+    if not has_request_context():
+        return False
+    return request.method in ("GET", "HEAD", "OPTIONS")

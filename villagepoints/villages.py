@@ -1,0 +1,172 @@
+"""Villages, their groups (村民小组 / 网格) and their settings."""
+from __future__ import annotations
+
+import re
+from typing import Iterable, Optional
+
+from . import audit
+from .extensions import db
+from .models import DEFAULT_CATEGORIES, Group, User, Village
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,49}$")
+
+
+class VillageError(ValueError):
+    """A village or group change that breaks a rule; the message is shown to the user."""
+
+
+def split_names(text: str) -> list[str]:
+    """Split a list typed as 一组,二组、三组 (ASCII or Chinese commas) into clean names."""
+    parts = re.split(r"[,，、;；\s]+", text or "")
+    seen: list[str] = []
+    for part in parts:
+        name = part.strip()
+        if name and name not in seen:
+            seen.append(name)
+    return seen
+
+
+def get_by_slug(slug: str) -> Optional[Village]:
+    """Return the village with this slug, or None."""
+    return db.session.execute(db.select(Village).filter_by(slug=slug)).scalar_one_or_none()
+
+
+def create_village(
+    actor: Optional[User],
+    name: str,
+    slug: str,
+    groups: Iterable[str] = (),
+    *,
+    base_score: int = 100,
+    require_review: bool = True,
+    red_list_size: int = 3,
+) -> Village:
+    """Add a village with its groups and default settings."""
+    name = (name or "").strip()
+    slug = (slug or "").strip().lower()
+    if not name:
+        raise VillageError("村名不能为空")
+    if not _SLUG.match(slug):
+        raise VillageError("村代码只能用小写字母、数字和连字符，2到50位，例如 jiangba")
+    if get_by_slug(slug) is not None:
+        raise VillageError(f"村代码“{slug}”已被使用")
+    _check_settings(base_score, red_list_size)
+    village = Village(
+        name=name,
+        slug=slug,
+        base_score=base_score,
+        require_review=require_review,
+        red_list_size=red_list_size,
+        category_list="、".join(DEFAULT_CATEGORIES),
+    )
+    db.session.add(village)
+    db.session.flush()
+    for order, group_name in enumerate(groups, start=1):
+        db.session.add(Group(village_id=village.id, name=group_name, sort_order=order))
+    db.session.flush()
+    audit.record(
+        actor,
+        "village.create",
+        village_id=village.id,
+        target=f"村 {name}",
+        after={"name": name, "slug": slug, "groups": list(groups), **settings_of(village)},
+    )
+    return village
+
+
+def settings_of(village: Village) -> dict:
+    """Return the village's settings as a plain dict (for the audit log and forms)."""
+    return {
+        "base_score": village.base_score,
+        "require_review": village.require_review,
+        "red_list_size": village.red_list_size,
+        "categories": village.categories,
+    }
+
+
+def _check_settings(base_score: int, red_list_size: int) -> None:
+    if not 0 <= base_score <= 10000:
+        raise VillageError("基础分应在0到10000之间")
+    if not 1 <= red_list_size <= 100:
+        raise VillageError("红榜名额应在1到100之间")
+
+
+def update_village(
+    actor: Optional[User],
+    village: Village,
+    *,
+    name: str,
+    base_score: int,
+    require_review: bool,
+    red_list_size: int,
+    categories: Iterable[str],
+) -> None:
+    """Change a village's name and settings."""
+    name = (name or "").strip()
+    if not name:
+        raise VillageError("村名不能为空")
+    _check_settings(base_score, red_list_size)
+    categories = [c.strip() for c in categories if c.strip()]
+    if not categories:
+        raise VillageError("户类别至少要有一个")
+    if any(len(c) > 20 for c in categories):
+        raise VillageError("户类别名称不能超过20个字")
+    before = {"name": village.name, **settings_of(village)}
+    village.name = name
+    village.base_score = base_score
+    village.require_review = require_review
+    village.red_list_size = red_list_size
+    village.category_list = "、".join(categories)
+    old, new = audit.changed(before, {"name": village.name, **settings_of(village)})
+    if new:
+        audit.record(actor, "village.update", village_id=village.id, target=f"村 {village.name}", before=old, after=new)
+
+
+def add_group(actor: Optional[User], village: Village, name: str) -> Group:
+    """Add a group at the end of the village's group list."""
+    name = (name or "").strip()
+    if not name:
+        raise VillageError("小组名称不能为空")
+    if len(name) > 50:
+        raise VillageError("小组名称不能超过50个字")
+    if find_group(village, name) is not None:
+        raise VillageError(f"小组“{name}”已存在")
+    last = db.session.execute(
+        db.select(db.func.max(Group.sort_order)).where(Group.village_id == village.id)
+    ).scalar_one()
+    group = Group(village_id=village.id, name=name, sort_order=(last or 0) + 1)
+    db.session.add(group)
+    db.session.flush()
+    audit.record(actor, "group.create", village_id=village.id, target=f"小组 {name}", after={"name": name})
+    return group
+
+
+def rename_group(actor: Optional[User], group: Group, name: str) -> None:
+    """Rename a group; its households move with it."""
+    name = (name or "").strip()
+    if not name:
+        raise VillageError("小组名称不能为空")
+    if name == group.name:
+        return
+    if find_group(group.village, name) is not None:
+        raise VillageError(f"小组“{name}”已存在")
+    before = group.name
+    group.name = name
+    audit.record(
+        actor, "group.update", village_id=group.village_id, target=f"小组 {name}",
+        before={"name": before}, after={"name": name},
+    )
+
+
+def find_group(village: Village, name: str) -> Optional[Group]:
+    """Return the village's group with exactly this name, or None."""
+    return db.session.execute(
+        db.select(Group).filter_by(village_id=village.id, name=name)
+    ).scalar_one_or_none()
+
+
+def villages_for(user: User) -> list[Village]:
+    """Return the villages a user may open, in creation order."""
+    if user.is_admin:
+        return list(db.session.execute(db.select(Village).order_by(Village.id)).scalars())
+    return list(user.villages)

@@ -1,0 +1,66 @@
+"""The web interface: blueprints, error pages and template helpers."""
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+
+from ..extensions import db, login_manager
+from ..models import (
+    DEACTIVATION_REASONS,
+    HOUSEHOLD_STATUSES,
+    ROLE_LABELS,
+    User,
+)
+from ..personal_data import mask_id_number, mask_phone
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id))
+
+
+def register_web(app: Flask) -> None:
+    """Attach blueprints, error handlers and template helpers to the app."""
+    from . import audit_log, auth, households, imports, main, users, villages
+
+    for module in (auth, main, villages, users, households, imports, audit_log):
+        app.register_blueprint(module.bp)
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录。"
+    login_manager.login_message_category = "warning"
+
+    app.jinja_env.filters["mask_id"] = mask_id_number
+    app.jinja_env.filters["mask_phone"] = mask_phone
+
+    @app.context_processor
+    def _labels() -> dict:
+        return {
+            "ROLE_LABELS": ROLE_LABELS,
+            "HOUSEHOLD_STATUSES": HOUSEHOLD_STATUSES,
+            "DEACTIVATION_REASONS": DEACTIVATION_REASONS,
+        }
+
+    def _error(code: int, title: str, message: str):
+        return render_template("error.html", code=code, title=title, message=message), code
+
+    @app.errorhandler(403)
+    def _forbidden(_e):
+        return _error(403, "没有权限", "您的账号没有权限查看此页面或执行此操作。")
+
+    @app.errorhandler(404)
+    def _not_found(_e):
+        return _error(404, "页面不存在", "您要找的页面不存在，可能已被移动或链接有误。")
+
+    @app.errorhandler(413)
+    def _too_large(_e):
+        return _error(413, "文件太大", "上传的文件超过10 MB，请拆分后分批导入。")
+
+    @app.errorhandler(CSRFError)
+    def _csrf(_e):
+        return _error(400, "页面已过期", "表单已过期或来源不明，请刷新页面后重新提交。")
+
+    @app.errorhandler(500)
+    def _server_error(_e):
+        db.session.rollback()
+        return _error(500, "系统出错", "系统出错了，刚才的操作没有保存。请稍后重试，或联系管理员。")

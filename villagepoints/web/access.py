@@ -1,0 +1,58 @@
+"""Who may open what: login, roles and village scoping for views."""
+from __future__ import annotations
+
+import functools
+from typing import Callable
+
+from flask import abort, g
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..models import Village
+
+
+def village_for_user(slug: str) -> Village:
+    """Load the village named in the URL, refusing villages outside the user's scope."""
+    village = db.session.execute(db.select(Village).filter_by(slug=slug)).scalar_one_or_none()
+    if village is None:
+        abort(404)
+    if not current_user.can_access(village):
+        abort(403)
+    return village
+
+
+def village_view(*roles: str) -> Callable:
+    """Require login, access to the URL's village and (if given) one of the roles.
+
+    The village is passed to the view as ``village`` in place of ``slug``.
+    """
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        @login_required
+        def wrapped(slug: str, **kwargs):
+            village = village_for_user(slug)
+            if roles and not current_user.has_role(*roles):
+                abort(403)
+            g.village = village
+            return view(village=village, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def role_required(*roles: str) -> Callable:
+    """Require login and one of the roles (admins always pass)."""
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        @login_required
+        def wrapped(**kwargs):
+            if not current_user.has_role(*roles):
+                abort(403)
+            return view(**kwargs)
+
+        return wrapped
+
+    return decorator
