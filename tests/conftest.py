@@ -54,6 +54,7 @@ def _make_app(url: str, instance: Path, **extra) -> Flask:
         "SECRET_KEY": "test-secret",
         "WTF_CSRF_ENABLED": True,
         "SERVER_NAME": None,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         **extra,
     }
     app = create_app(config)

@@ -37,6 +37,9 @@ def create_user(
     username = (username or "").strip()
     if not username:
         raise AccountError("用户名不能为空")
+    if len(username) > 50:
+        raise AccountError("用户名不能超过50个字符")
+    _check_display_name(display_name)
     if role not in ROLES:
         raise AccountError(f"角色“{role}”不存在，可选：{'、'.join(ROLES)}")
     validate_password(password)
@@ -70,6 +73,9 @@ def update_user(
     """Change a user's role, scope, name, status and (optionally) password."""
     if role not in ROLES:
         raise AccountError(f"角色“{role}”不存在")
+    _check_display_name(display_name)
+    if password:
+        validate_password(password)
     if actor is not None and actor.id == user.id and (not active or role != "admin") and user.is_admin:
         raise AccountError("不能停用自己或取消自己的管理员角色")
     before = _state(user)
@@ -78,7 +84,6 @@ def update_user(
     user.display_name = display_name.strip()
     user.active = active
     if password:
-        validate_password(password)
         user.set_password(password)
     after = _state(user)
     if password:
@@ -86,6 +91,22 @@ def update_user(
     old, new = audit.changed(before, after)
     if new:
         audit.record(actor, "user.update", target=f"用户 {user.username}", before=old, after=new)
+
+
+def change_password(actor: User, current: str, new: str) -> None:
+    """Replace the actor's own password, once they prove they know the current one."""
+    if not actor.check_password(current or ""):
+        raise AccountError("当前密码不正确")
+    validate_password(new)
+    if new == current:
+        raise AccountError("新密码不能与当前密码相同")
+    actor.set_password(new)
+    audit.record(actor, "user.password", target=f"用户 {actor.username}", summary="本人修改密码")
+
+
+def _check_display_name(display_name: str) -> None:
+    if len((display_name or "").strip()) > 50:
+        raise AccountError("显示名不能超过50个字")
 
 
 def _state(user: User) -> dict:

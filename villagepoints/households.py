@@ -150,10 +150,10 @@ def _apply(household: Household, fields: HouseholdFields) -> None:
     household.address = (fields.address or "").strip()
     household.joined_on = fields.joined_on
     household.note = (fields.note or "").strip()
-    wanted = set(fields.categories)
+    wanted = list(dict.fromkeys(fields.categories))  # a tag named twice is stored once
     household.category_rows = [r for r in household.category_rows if r.name in wanted] + [
         HouseholdCategory(name=name)
-        for name in fields.categories
+        for name in wanted
         if name not in {r.name for r in household.category_rows}
     ]
 
@@ -178,15 +178,9 @@ def create_household(
             codes.reserve(code)
     else:
         code = (codes or CodeAllocator(village)).allocate()
-    household = Household(
-        village_id=village.id,
-        village=village,
-        code=code,
-        status="active",
-        joined_on=fields.joined_on or dt.date.today(),
-    )
+    household = Household(village_id=village.id, village=village, code=code, status="active")
     _apply(household, fields)
-    household.joined_on = fields.joined_on or household.joined_on
+    household.joined_on = fields.joined_on or dt.date.today()
     db.session.add(household)
     db.session.flush()
     audit.record(

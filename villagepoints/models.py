@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import (
     Boolean,
@@ -100,7 +101,9 @@ class User(UserMixin, db.Model):
     villages: Mapped[list[Village]] = relationship(secondary=user_villages, order_by=Village.id)
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        # Tests lower the work factor through config; production keeps Werkzeug's scrypt.
+        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
@@ -209,3 +212,154 @@ class AuditEntry(db.Model):
     after: Mapped[Optional[str]] = mapped_column(Text)
 
     village: Mapped[Optional[Village]] = relationship()
+
+
+RULE_KINDS = {"plus": "加分", "minus": "扣分"}
+ENTRY_STATUSES = {"pending": "待审核", "approved": "已通过", "rejected": "已驳回", "withdrawn": "已撤回"}
+QUARTER_STATUSES = {"open": "未公示", "published": "公示中", "closed": "已结束"}
+
+
+class Rule(db.Model):
+    """A plus or minus situation in the village's rulebook (积分细则).
+
+    Points are signed: a plus rule's range is positive, a minus rule's negative.
+    """
+
+    __tablename__ = "rules"
+    __table_args__ = (UniqueConstraint("village_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"), index=True)
+    code: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(10))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    default_points: Mapped[int] = mapped_column(Integer)
+    min_points: Mapped[int] = mapped_column(Integer)
+    max_points: Mapped[int] = mapped_column(Integer)
+    # Largest net points one household may get from this rule in one quarter (absolute).
+    quarter_cap: Mapped[Optional[int]] = mapped_column(Integer)
+    black_list_trigger: Mapped[bool] = mapped_column(Boolean, default=False)
+    requires_evidence: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+    village: Mapped[Village] = relationship()
+
+    @property
+    def is_plus(self) -> bool:
+        return self.kind == "plus"
+
+
+class QuarterState(db.Model):
+    """Where a village's quarter stands: open, published (notice period) or closed."""
+
+    __tablename__ = "quarter_states"
+    __table_args__ = (UniqueConstraint("village_id", "quarter"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"), index=True)
+    quarter: Mapped[str] = mapped_column(String(7))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class Entry(db.Model):
+    """One award or deduction to one household on one date (积分记录).
+
+    ``points``, ``rule_code`` and ``rule_title`` are copies taken when the entry is
+    made, so editing a rule later never changes history. A reversal (冲正) is an
+    entry with ``reverses_id`` set, dated on the original's date, with opposite points.
+    """
+
+    __tablename__ = "entries"
+    __table_args__ = (
+        Index("ix_entries_village_date", "village_id", "entry_date"),
+        Index("ix_entries_household_date", "household_id", "entry_date"),
+        Index("ix_entries_village_status", "village_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"))
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"))
+    rule_id: Mapped[Optional[int]] = mapped_column(ForeignKey("rules.id"), index=True)
+    rule_code: Mapped[str] = mapped_column(String(20))
+    rule_title: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10))
+    points: Mapped[int] = mapped_column(Integer)
+    entry_date: Mapped[dt.date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    source: Mapped[str] = mapped_column(String(20), default="web")
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    created_by_name: Mapped[str] = mapped_column(String(50), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    reviewed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    reviewed_by_name: Mapped[str] = mapped_column(String(50), default="")
+    reviewed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    review_note: Mapped[str] = mapped_column(Text, default="")
+    reverses_id: Mapped[Optional[int]] = mapped_column(ForeignKey("entries.id"), index=True)
+
+    household: Mapped[Household] = relationship()
+    rule: Mapped[Optional[Rule]] = relationship()
+    reverses: Mapped[Optional["Entry"]] = relationship(remote_side="Entry.id")
+    photos: Mapped[list["EntryPhoto"]] = relationship(
+        back_populates="entry", cascade="all, delete-orphan", order_by="EntryPhoto.id"
+    )
+
+    @property
+    def is_reversal(self) -> bool:
+        return self.reverses_id is not None
+
+
+class EntryPhoto(db.Model):
+    """A photo taken as evidence for an entry, stored under instance/evidence/."""
+
+    __tablename__ = "entry_photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"), index=True)
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    original_name: Mapped[str] = mapped_column(String(200), default="")
+    content_type: Mapped[str] = mapped_column(String(50))
+    size: Mapped[int] = mapped_column(Integer)
+
+    entry: Mapped[Entry] = relationship(back_populates="photos")
+
+
+class Honour(db.Model):
+    """A title a household received (荣誉 / 表彰), read by the red list."""
+
+    __tablename__ = "honours"
+    __table_args__ = (Index("ix_honours_village_date", "village_id", "awarded_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"))
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    title: Mapped[str] = mapped_column(String(100))
+    awarded_on: Mapped[dt.date] = mapped_column(Date)
+    granted_by: Mapped[str] = mapped_column(String(100), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    household: Mapped[Household] = relationship()
+
+
+class AidSuspension(db.Model):
+    """A period in which a poor household's aid is suspended (歇帮), read by the black list."""
+
+    __tablename__ = "aid_suspensions"
+    __table_args__ = (Index("ix_aid_suspensions_village_start", "village_id", "starts_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"))
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    household: Mapped[Household] = relationship()

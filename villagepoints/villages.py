@@ -5,8 +5,9 @@ import re
 from typing import Iterable, Optional
 
 from . import audit
+from .rules import seed_default_rules
 from .extensions import db
-from .models import DEFAULT_CATEGORIES, Group, User, Village
+from .models import DEFAULT_CATEGORIES, Group, Household, HouseholdCategory, User, Village
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,49}$")
 
@@ -46,11 +47,18 @@ def create_village(
     slug = (slug or "").strip().lower()
     if not name:
         raise VillageError("村名不能为空")
+    if len(name) > 100:
+        raise VillageError("村名不能超过100个字")
     if not _SLUG.match(slug):
         raise VillageError("村代码只能用小写字母、数字和连字符，2到50位，例如 jiangba")
     if get_by_slug(slug) is not None:
         raise VillageError(f"村代码“{slug}”已被使用")
     _check_settings(base_score, red_list_size)
+    groups = [g.strip() for g in groups if g.strip()]
+    for group_name in groups:
+        _check_group_name(group_name)
+    if len(set(groups)) != len(groups):
+        raise VillageError("小组名称有重复，请检查")
     village = Village(
         name=name,
         slug=slug,
@@ -69,8 +77,9 @@ def create_village(
         "village.create",
         village_id=village.id,
         target=f"村 {name}",
-        after={"name": name, "slug": slug, "groups": list(groups), **settings_of(village)},
+        after={"name": name, "slug": slug, "groups": groups, **settings_of(village)},
     )
+    seed_default_rules(actor, village)
     return village
 
 
@@ -105,12 +114,15 @@ def update_village(
     name = (name or "").strip()
     if not name:
         raise VillageError("村名不能为空")
+    if len(name) > 100:
+        raise VillageError("村名不能超过100个字")
     _check_settings(base_score, red_list_size)
     categories = [c.strip() for c in categories if c.strip()]
     if not categories:
         raise VillageError("户类别至少要有一个")
     if any(len(c) > 20 for c in categories):
         raise VillageError("户类别名称不能超过20个字")
+    _refuse_dropping_used_categories(village, [c for c in village.categories if c not in categories])
     before = {"name": village.name, **settings_of(village)}
     village.name = name
     village.base_score = base_score
@@ -122,13 +134,34 @@ def update_village(
         audit.record(actor, "village.update", village_id=village.id, target=f"村 {village.name}", before=old, after=new)
 
 
-def add_group(actor: Optional[User], village: Village, name: str) -> Group:
-    """Add a group at the end of the village's group list."""
-    name = (name or "").strip()
+def _refuse_dropping_used_categories(village: Village, dropped: list[str]) -> None:
+    # Households keep their category rows, and their edit form would then refuse the
+    # unknown category; so a category still in use has to be cleared from them first.
+    if not dropped:
+        return
+    rows = db.session.execute(
+        db.select(HouseholdCategory.name, db.func.count())
+        .join(Household, Household.id == HouseholdCategory.household_id)
+        .where(Household.village_id == village.id, HouseholdCategory.name.in_(dropped))
+        .group_by(HouseholdCategory.name)
+        .order_by(HouseholdCategory.name)
+    ).all()
+    if rows:
+        used = "、".join(f"“{name}”（{count}户）" for name, count in rows)
+        raise VillageError(f"户类别{used}还有农户在用，不能删除；请先修改这些农户的类别")
+
+
+def _check_group_name(name: str) -> None:
     if not name:
         raise VillageError("小组名称不能为空")
     if len(name) > 50:
-        raise VillageError("小组名称不能超过50个字")
+        raise VillageError(f"小组名称“{name[:10]}…”超过50个字")
+
+
+def add_group(actor: Optional[User], village: Village, name: str) -> Group:
+    """Add a group at the end of the village's group list."""
+    name = (name or "").strip()
+    _check_group_name(name)
     if find_group(village, name) is not None:
         raise VillageError(f"小组“{name}”已存在")
     last = db.session.execute(
@@ -137,6 +170,7 @@ def add_group(actor: Optional[User], village: Village, name: str) -> Group:
     group = Group(village_id=village.id, name=name, sort_order=(last or 0) + 1)
     db.session.add(group)
     db.session.flush()
+    db.session.expire(village, ["groups"])
     audit.record(actor, "group.create", village_id=village.id, target=f"小组 {name}", after={"name": name})
     return group
 
@@ -144,8 +178,7 @@ def add_group(actor: Optional[User], village: Village, name: str) -> Group:
 def rename_group(actor: Optional[User], group: Group, name: str) -> None:
     """Rename a group; its households move with it."""
     name = (name or "").strip()
-    if not name:
-        raise VillageError("小组名称不能为空")
+    _check_group_name(name)
     if name == group.name:
         return
     if find_group(group.village, name) is not None:
@@ -156,6 +189,59 @@ def rename_group(actor: Optional[User], group: Group, name: str) -> None:
         actor, "group.update", village_id=group.village_id, target=f"小组 {name}",
         before={"name": before}, after={"name": name},
     )
+
+
+def move_group(actor: Optional[User], group: Group, step: int) -> bool:
+    """Move a group up (step -1) or down (step +1) in its village's list; return whether it moved."""
+    ordered = list(
+        db.session.execute(
+            db.select(Group).filter_by(village_id=group.village_id).order_by(Group.sort_order, Group.id)
+        ).scalars()
+    )
+    before = [g.name for g in ordered]
+    index = ordered.index(group)
+    target = index + step
+    if step not in (-1, 1) or not 0 <= target < len(ordered):
+        return False
+    ordered[index], ordered[target] = ordered[target], ordered[index]
+    # Renumber the whole list: older rows may share a sort_order, and a swap of equal
+    # numbers would change nothing.
+    for order, g in enumerate(ordered, start=1):
+        g.sort_order = order
+    db.session.flush()
+    db.session.expire(group.village, ["groups"])
+    audit.record(
+        actor, "group.move", village_id=group.village_id, target=f"小组 {group.name}",
+        before={"groups": before}, after={"groups": [g.name for g in ordered]},
+    )
+    return True
+
+
+def group_household_counts(village: Village) -> dict[Optional[int], int]:
+    """Count the village's active households per group id (None: households without a group)."""
+    rows = db.session.execute(
+        db.select(Household.group_id, db.func.count())
+        .where(Household.village_id == village.id, Household.status == "active")
+        .group_by(Household.group_id)
+    ).all()
+    return {group_id: count for group_id, count in rows}
+
+
+def village_overview() -> list[tuple[Village, int, int]]:
+    """Return every village with its number of groups and of active households, in one query."""
+    group_count = (
+        db.select(db.func.count(Group.id))
+        .where(Group.village_id == Village.id)
+        .correlate(Village)
+        .scalar_subquery()
+    )
+    stmt = (
+        db.select(Village, group_count, db.func.count(Household.id))
+        .outerjoin(Household, db.and_(Household.village_id == Village.id, Household.status == "active"))
+        .group_by(Village.id)
+        .order_by(Village.id)
+    )
+    return [(village, groups, households) for village, groups, households in db.session.execute(stmt)]
 
 
 def find_group(village: Village, name: str) -> Optional[Group]:

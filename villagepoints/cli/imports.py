@@ -1,1 +1,61 @@
-commands = []
+"""Importing household lists from the command line, and the import template."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from .. import household_import
+from .common import one_transaction, village_or_fail
+
+
+@click.command("import-households")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--village", "slug", required=True, help="村代码")
+@click.option("--dry-run", is_flag=True, help="只检查，不写入")
+@click.option("--skip-invalid", is_flag=True, help="跳过有问题的行，只导入无误的行")
+@click.option("--create-groups", is_flag=True, help="自动新建文件里有、本村还没有的小组")
+@with_appcontext
+def import_households(file: Path, slug: str, dry_run: bool, skip_invalid: bool, create_groups: bool) -> None:
+    """Import households from an .xlsx or .csv file; exit non-zero when problems stop it."""
+    village = village_or_fail(slug)
+    try:
+        plan = household_import.plan_import(
+            village, file, file.name, skip_invalid=skip_invalid, create_groups=create_groups,
+            max_bytes=current_app.config["IMPORT_MAX_BYTES"], max_rows=current_app.config["IMPORT_MAX_ROWS"],
+        )
+    except household_import.ImportRefused as exc:
+        raise click.ClickException(str(exc)) from exc
+    for problem in plan.problems:
+        click.echo(problem.line(with_sheet=plan.several_sheets))
+    if plan.missing_groups and not create_groups:
+        click.echo(f"本村还没有这些小组：{'、'.join(plan.missing_groups)}。加上 --create-groups 可自动新建")
+    if plan.blocked:
+        click.echo(f"检查结果（未写入）：{plan.summary()}")
+        raise click.ClickException(
+            f"有 {plan.refused} 行有问题，没有导入任何数据。请改正后重新导入，或加上 --skip-invalid 只导入无误的行"
+        )
+    if dry_run:
+        click.echo(f"试运行（未写入）：{plan.summary()}")
+        return
+    try:
+        with one_transaction():
+            result = household_import.apply_import(None, village, plan)
+    except household_import.ImportRefused as exc:
+        raise click.ClickException(str(exc)) from exc
+    if result.groups_created:
+        click.echo(f"已新建小组：{'、'.join(result.groups_created)}")
+    click.echo(result.summary())
+
+
+@click.command("import-template")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="保存到的 .xlsx 文件")
+def import_template(out: Path) -> None:
+    """Write the household import template (.xlsx with the headers and one example row)."""
+    out.write_bytes(household_import.template_bytes())
+    click.echo(f"导入模板已保存到 {out}")
+
+
+commands = [import_households, import_template]

@@ -21,9 +21,12 @@ def _load_user(user_id: str) -> User | None:
 
 def register_web(app: Flask) -> None:
     """Attach blueprints, error handlers and template helpers to the app."""
-    from . import audit_log, auth, households, imports, main, users, villages
+    from . import audit_log, auth, households, imports, main, rules, users, villages
+    from . import entries, household_records, review
 
-    for module in (auth, main, villages, users, households, imports, audit_log):
+    for module in (
+        auth, main, villages, users, households, imports, audit_log, rules, entries, review, household_records,
+    ):
         app.register_blueprint(module.bp)
 
     login_manager.login_view = "auth.login"

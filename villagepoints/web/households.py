@@ -1,11 +1,250 @@
-from flask import Blueprint
+"""The household register: list and search, household page, add, edit, deactivate."""
+from __future__ import annotations
 
+import datetime as dt
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm import joinedload, selectinload
+
+from .. import audit, households
+from ..extensions import db
+from ..households import HouseholdError, HouseholdFields
+from ..models import DEACTIVATION_REASONS, HOUSEHOLD_STATUSES, AuditEntry, Household, Village
 from .access import village_view
+from .households_forms import ConfirmForm, DeactivateForm, HouseholdForm
 
 bp = Blueprint("households", __name__)
+
+HISTORY_LIMIT = 50
+# Timestamps are stored in UTC; villages read Beijing time (no daylight saving).
+LOCAL_TIME = dt.timezone(dt.timedelta(hours=8))
+ACTION_LABELS = {
+    "household.create": "登记",
+    "household.update": "修改",
+    "household.deactivate": "注销",
+    "household.reactivate": "恢复在册",
+}
+FIELD_LABELS = {
+    "code": "户编号",
+    "head_name": "户主",
+    "id_number": "身份证号",
+    "phone": "电话",
+    "group": "小组",
+    "members": "人口",
+    "categories": "类别",
+    "address": "住址",
+    "joined_on": "登记日期",
+    "status": "状态",
+    "deactivated_on": "注销日期",
+    "deactivation_reason": "注销原因",
+    "note": "备注",
+}
 
 
 @bp.route("/v/<slug>/households")
 @village_view()
-def index(village):
-    return "TODO"
+def index(village: Village):
+    filters = {
+        "q": request.args.get("q", "").strip(),
+        "group": request.args.get("group", type=int),
+        "category": request.args.get("category", "").strip(),
+        "status": request.args.get("status", "") if request.args.get("status") in HOUSEHOLD_STATUSES else "",
+    }
+    counts = _status_counts(village, filters)
+    stmt = households.register_query(
+        village, filters["q"], filters["group"], filters["category"], filters["status"]
+    ).options(joinedload(Household.group), selectinload(Household.category_rows))
+    # The status counts already hold the total, so the pager needs no COUNT of its own.
+    page = db.paginate(
+        stmt, page=request.args.get("page", 1, type=int),
+        per_page=current_app.config["PER_PAGE"], error_out=False, count=False,
+    )
+    page.total = counts.get(filters["status"], 0) if filters["status"] else sum(counts.values())
+    return render_template(
+        "households/index.html", village=village, page=page, counts=counts,
+        filters=filters, kept={k: v for k, v in filters.items() if v},
+    )
+
+
+@bp.route("/v/<slug>/households/new", methods=["GET", "POST"])
+@village_view("clerk")
+def create(village: Village):
+    form = HouseholdForm(village)
+    if form.validate_on_submit():
+        try:
+            household = households.create_household(current_user, village, _fields(form, village))
+        except HouseholdError as exc:
+            db.session.rollback()
+            _show_error(form, exc)
+        else:
+            db.session.commit()
+            flash(f"已添加农户 {household.code} {household.head_name}", "success")
+            return redirect(url_for(".show", slug=village.slug, code=household.code))
+    return render_template("households/form.html", village=village, form=form, household=None)
+
+
+@bp.route("/v/<slug>/households/<code>")
+@village_view()
+def show(village: Village, code: str):
+    household = _household_or_404(village, code)
+    return render_template(
+        "households/show.html", village=village, household=household,
+        history=_history(village, household), reactivate_form=ConfirmForm(),
+    )
+
+
+@bp.route("/v/<slug>/households/<code>/edit", methods=["GET", "POST"])
+@village_view("clerk")
+def edit(village: Village, code: str):
+    household = _household_or_404(village, code)
+    form = HouseholdForm(village, data=_form_data(household))
+    if form.validate_on_submit():
+        try:
+            changed = households.update_household(current_user, household, _fields(form, village, household))
+        except HouseholdError as exc:
+            db.session.rollback()
+            _show_error(form, exc)
+        else:
+            db.session.commit()
+            flash("已保存修改" if changed else "没有改动，无需保存", "success" if changed else "info")
+            return redirect(url_for(".show", slug=village.slug, code=household.code))
+    return render_template("households/form.html", village=village, form=form, household=household)
+
+
+@bp.route("/v/<slug>/households/<code>/deactivate", methods=["GET", "POST"])
+@village_view("clerk")
+def deactivate(village: Village, code: str):
+    household = _household_or_404(village, code)
+    form = DeactivateForm()
+    if form.validate_on_submit():
+        try:
+            households.deactivate_household(
+                current_user, household, form.on.data, form.reason.data, form.note.data
+            )
+        except HouseholdError as exc:
+            db.session.rollback()
+            _show_error(form, exc)
+        else:
+            db.session.commit()
+            reason = DEACTIVATION_REASONS[household.deactivation_reason]
+            flash(f"农户 {household.code} {household.head_name} 已注销（{reason}）", "success")
+            return redirect(url_for(".show", slug=village.slug, code=household.code))
+    return render_template("households/deactivate.html", village=village, form=form, household=household)
+
+
+@bp.route("/v/<slug>/households/<code>/reactivate", methods=["POST"])
+@village_view("admin")
+def reactivate(village: Village, code: str):
+    household = _household_or_404(village, code)
+    if ConfirmForm().validate_on_submit():
+        households.reactivate_household(current_user, household)
+        db.session.commit()
+        flash(f"农户 {household.code} {household.head_name} 已恢复在册", "success")
+    return redirect(url_for(".show", slug=village.slug, code=household.code))
+
+
+def _household_or_404(village: Village, code: str) -> Household:
+    household = households.get_household(village, code)
+    if household is None:
+        abort(404)
+    return household
+
+
+def _status_counts(village: Village, filters: dict) -> dict[str, int]:
+    """Count the households matching the search and filters, per status, in one query."""
+    matching = households.register_query(
+        village, filters["q"], filters["group"], filters["category"]
+    ).order_by(None).subquery()
+    rows = db.session.execute(
+        db.select(matching.c.status, db.func.count()).group_by(matching.c.status)
+    )
+    return {status: n for status, n in rows}
+
+
+def _form_data(household: Household) -> dict:
+    data = {
+        "code": household.code,
+        "head_name": household.head_name,
+        "group": household.group_id or 0,
+        "members": household.members,
+        "categories": household.categories,
+        "address": household.address,
+        "joined_on": household.joined_on,
+        "note": household.note,
+    }
+    # Only admins see stored numbers in full, so only their form is filled with them.
+    if current_user.is_admin:
+        data.update(id_number=household.id_number or "", phone=household.phone or "")
+    return data
+
+
+def _fields(form: HouseholdForm, village: Village, household: Household | None = None) -> HouseholdFields:
+    id_number = form.id_number.data or None
+    phone = form.phone.data or None
+    if household is not None and not current_user.is_admin:
+        # A clerk's boxes start empty (the numbers are masked), so empty means unchanged.
+        id_number = id_number or household.id_number
+        phone = phone or household.phone
+    return HouseholdFields(
+        head_name=form.head_name.data or "",
+        code=(form.code.data or "").strip() or None,
+        id_number=id_number,
+        phone=phone,
+        group=form.chosen_group(village),
+        members=form.members.data,
+        categories=list(form.categories.data or []),
+        address=form.address.data or "",
+        joined_on=form.joined_on.data,
+        note=form.note.data or "",
+    )
+
+
+def _show_error(form, exc: HouseholdError) -> None:
+    if exc.field and exc.field in form:
+        form[exc.field].errors = [*form[exc.field].errors, str(exc)]
+    else:
+        flash(str(exc), "danger")
+
+
+def _history(village: Village, household: Household) -> list[dict]:
+    """Return the household's recent audit entries, newest first, ready to display."""
+    code = household.code.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    entries = db.session.execute(
+        db.select(AuditEntry)
+        .where(AuditEntry.village_id == village.id, AuditEntry.target.like(f"农户 {code} %", escape="\\"))
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(HISTORY_LIMIT)
+    ).scalars()
+    return [
+        {
+            "at": entry.at.replace(tzinfo=dt.timezone.utc).astimezone(LOCAL_TIME),
+            "actor": entry.actor,
+            "action": ACTION_LABELS.get(entry.action, entry.action),
+            "summary": entry.summary,
+            "changes": _changes(audit.decode(entry.before), audit.decode(entry.after)),
+        }
+        for entry in entries
+    ]
+
+
+def _changes(before: dict, after: dict) -> list[tuple[str, str, str]]:
+    order = {key: i for i, key in enumerate(FIELD_LABELS)}
+    rows = [
+        (FIELD_LABELS.get(key, key), _shown(key, before.get(key)), _shown(key, after.get(key)))
+        for key in sorted(after, key=lambda k: (order.get(k, len(order)), k))
+    ]
+    # A new household's empty fields say nothing worth a line.
+    return [row for row in rows if row[1:] != ("—", "—")]
+
+
+def _shown(key: str, value) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    if key == "status":
+        return HOUSEHOLD_STATUSES.get(value, value)
+    if key == "deactivation_reason":
+        return DEACTIVATION_REASONS.get(value, value)
+    if isinstance(value, list):
+        return "、".join(map(str, value))
+    return str(value)

@@ -1,6 +1,14 @@
-from flask import Blueprint
+"""User accounts: the admin's user list and forms, and everyone's own password."""
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from sqlalchemy.orm import selectinload
+from wtforms import SelectChoice
 
+from .. import accounts, villages
+from ..extensions import db
+from ..models import User, Village
 from .access import role_required
+from .users_forms import ChangePasswordForm, EditUserForm, NewUserForm
 
 bp = Blueprint("users", __name__)
 
@@ -8,4 +16,87 @@ bp = Blueprint("users", __name__)
 @bp.route("/users")
 @role_required("admin")
 def index():
-    return "TODO"
+    users = db.session.execute(
+        db.select(User).options(selectinload(User.villages)).order_by(User.active.desc(), User.username)
+    ).scalars()
+    return render_template("users/index.html", users=list(users))
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@role_required("admin")
+def new():
+    form = NewUserForm(data={"role": "clerk"})
+    _offer_villages(form)
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(
+                current_user, form.username.data, form.password.data, form.role.data,
+                _chosen_villages(form), form.display_name.data or "",
+            )
+        except accounts.AccountError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            flash(f"已新建用户 {user.username}", "success")
+            return redirect(url_for("users.index"))
+    return render_template("users/new.html", form=form)
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@role_required("admin")
+def edit(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    form = EditUserForm(data={
+        "display_name": user.display_name,
+        "role": user.role,
+        "villages": [v.id for v in user.villages],
+        "active": user.active,
+    })
+    _offer_villages(form)
+    if form.validate_on_submit():
+        try:
+            accounts.update_user(
+                current_user, user,
+                role=form.role.data,
+                villages=_chosen_villages(form),
+                display_name=form.display_name.data or "",
+                active=form.active.data,
+                password=form.password.data or "",
+            )
+        except accounts.AccountError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            flash(f"用户 {user.username} 已保存", "success")
+            return redirect(url_for("users.index"))
+    return render_template("users/edit.html", form=form, user=user)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(current_user, form.current.data, form.password.data)
+        except accounts.AccountError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            flash("密码已修改，下次登录请使用新密码", "success")
+            return redirect(url_for("main.index"))
+    return render_template("users/password.html", form=form)
+
+
+def _offer_villages(form) -> None:
+    form.villages.choices = [SelectChoice(v.id, v.name) for v in villages.villages_for(current_user)]
+
+
+def _chosen_villages(form) -> list[Village]:
+    ids = form.villages.data or []
+    if not ids:
+        return []
+    return list(db.session.execute(db.select(Village).where(Village.id.in_(ids)).order_by(Village.id)).scalars())

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Create .venv and install villagepoints with its test extras.
+# Safe to run again: when setup.cfg and pyproject.toml are unchanged since the last
+# install into this .venv, it does nothing and returns at once.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+PYTHON="${PYTHON:-python3}"
+VENV="$ROOT/.venv"
+STAMP="$VENV/.villagepoints-installed"
+
+if [ ! -x "$VENV/bin/python" ]; then
+    echo "==> 创建虚拟环境 .venv"
+    "$PYTHON" -m venv "$VENV"
+fi
+
+# The stamp records what was installed and from where (an editable install points at
+# this folder), so a moved checkout or a changed dependency list reinstalls.
+wanted="$(cat setup.cfg pyproject.toml | sha256sum | cut -d' ' -f1) $ROOT"
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$wanted" ] \
+    && "$VENV/bin/python" -c "import villagepoints, playwright, pytest" 2>/dev/null; then
+    exit 0
+fi
+
+echo "==> 安装依赖（pip install -e '.[test]'）"
+# pip and the build backend are chatty; keep their output for when something fails.
+log="$(mktemp)"
+if ! "$VENV/bin/python" -m pip install --disable-pip-version-check -e '.[test]' >"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    rm -f "$log"
+    echo "依赖安装失败（见上面的输出）" >&2
+    exit 1
+fi
+rm -f "$log"
+echo "$wanted" > "$STAMP"
+echo "==> 依赖已安装"

@@ -1,0 +1,174 @@
+"""A demo village with a few hundred made-up households, so a newcomer sees a living system.
+
+Everything is drawn from a seeded random generator: the same command gives the same
+village on every machine. The names, ID numbers and phones are invented; ID numbers are
+well-formed (region, birth date, sequence and a correct check digit) but belong to nobody.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+from . import accounts, households, villages
+from .extensions import db
+from .households import CodeAllocator, HouseholdFields
+from .models import User, Village
+from .personal_data import id_check_char
+
+DEMO_NAME = "示范村"
+DEMO_SLUG = "demo"
+DEFAULT_HOUSEHOLDS = 400
+MAX_HOUSEHOLDS = 20_000
+SEED = 20240601
+GROUPS = ("一组", "二组", "三组", "四组", "五组", "六组")
+DEMO_ROLES = ("clerk", "reviewer", "storekeeper", "viewer")
+DEMO_ROLE_NAMES = {"clerk": "示范录入员", "reviewer": "示范审核员", "storekeeper": "示范超市管理员", "viewer": "示范只读用户"}
+
+# Common surnames, weighted roughly as they occur; a village is dominated by a few clans,
+# which the weights give without naming any real place.
+_SURNAMES = (
+    ("王", 9), ("李", 9), ("张", 8), ("刘", 7), ("陈", 6), ("杨", 5), ("黄", 4), ("赵", 4),
+    ("吴", 3), ("周", 3), ("徐", 2), ("孙", 2), ("马", 2), ("朱", 2), ("胡", 2), ("郭", 2),
+    ("何", 2), ("高", 2), ("林", 2), ("罗", 2), ("郑", 1), ("梁", 1), ("谢", 1), ("宋", 1),
+    ("唐", 1), ("许", 1), ("韩", 1), ("冯", 1), ("邓", 1), ("曹", 1), ("彭", 1), ("曾", 1),
+    ("肖", 1), ("田", 1), ("董", 1), ("袁", 1), ("潘", 1), ("蒋", 1), ("蔡", 1), ("余", 1),
+    ("杜", 1), ("叶", 1), ("程", 1), ("魏", 1), ("苏", 1), ("吕", 1), ("丁", 1), ("任", 1),
+    ("欧阳", 1), ("司马", 1),
+)
+_MALE_CHARS = "建国军华明强伟志勇平忠福贵德富海林文斌涛刚永春祥发荣生成俊杰宝山树民兴旺庆广"
+_FEMALE_CHARS = "秀英兰芳丽梅桂玉珍凤红霞翠云燕琴春花美娟敏静淑金莲菊"
+# Categories besides 一般户, with how often a household carries each.
+_CATEGORY_RATES = (
+    ("党员户", 0.10), ("脱贫户", 0.08), ("监测户", 0.03), ("低保户", 0.05),
+    ("五保户", 0.02), ("村干部户", 0.02),
+)
+_MEMBER_WEIGHTS = ((1, 6), (2, 14), (3, 22), (4, 26), (5, 18), (6, 9), (7, 5))
+# Two neighbouring county codes of one made-up prefecture.
+_REGION_CODES = ("522731", "522732")
+_MOBILE_PREFIXES = ("130", "131", "132", "135", "136", "137", "138", "139", "150", "151",
+                    "152", "155", "157", "158", "159", "177", "180", "182", "183", "187",
+                    "188", "189", "199")
+
+
+class DemoError(ValueError):
+    """The demo cannot be loaded; the message says why in Chinese."""
+
+
+@dataclass
+class DemoResult:
+    """What the demo loaded, for the command to report."""
+
+    village: Village
+    households: int
+    inactive: int
+    users: list[User] = field(default_factory=list)
+
+
+def load_demo(
+    actor: Optional[User],
+    password: str,
+    *,
+    households_count: int = DEFAULT_HOUSEHOLDS,
+    slug: str = DEMO_SLUG,
+    name: str = DEMO_NAME,
+    seed: int = SEED,
+) -> DemoResult:
+    """Create the demo village, its households and one demo user per role (password given).
+
+    Demo users are named after the village: ``demo-clerk``, ``demo-reviewer`` … for slug
+    ``demo``. Nothing is written when the village or one of those users exists already.
+    """
+    if not 1 <= households_count <= MAX_HOUSEHOLDS:
+        raise DemoError(f"示范农户数应在1到{MAX_HOUSEHOLDS}之间")
+    if villages.get_by_slug(slug) is not None:
+        raise DemoError(f"村代码“{slug}”已存在，示范数据没有重复加载。如需另建一个示范村，请换一个 --slug。")
+    usernames = [f"{slug}-{role}" for role in DEMO_ROLES]
+    taken = db.session.execute(db.select(User.username).where(User.username.in_(usernames))).scalars().all()
+    if taken:
+        raise DemoError(f"用户“{'、'.join(taken)}”已存在，示范数据没有加载。")
+
+    village = villages.create_village(actor, name, slug, list(GROUPS))
+    groups = {g.name: g for g in village.groups}
+    codes = CodeAllocator(village)
+    created = []
+    for row in household_rows(households_count, GROUPS, seed):
+        fields = HouseholdFields(**{**row, "group": groups[row["group"]]})
+        # The batch is unique and well-formed by construction, as an import's is after
+        # its validation pass, so the per-row lookups are skipped.
+        created.append(households.create_household(actor, village, fields, codes, check=False))
+
+    # A few households have moved away, so the register shows both statuses.
+    rng = random.Random(seed + 1)
+    inactive = rng.sample(created, k=len(created) // 100)
+    for household in inactive:
+        on = household.joined_on + dt.timedelta(days=rng.randrange(30, 700))
+        households.deactivate_household(actor, household, min(on, dt.date(2025, 12, 31)), "moved", "外出务工，全家迁出")
+
+    users = [
+        accounts.create_user(actor, username, password, role, [village], DEMO_ROLE_NAMES[role])
+        for username, role in zip(usernames, DEMO_ROLES)
+    ]
+    return DemoResult(village=village, households=len(created), inactive=len(inactive), users=users)
+
+
+def household_rows(count: int, group_names: Sequence[str], seed: int = SEED) -> list[dict]:
+    """Return made-up households as plain values (group by name); the same for the same seed.
+
+    Keys are HouseholdFields' names; ID numbers are unique within the list.
+    """
+    rng = random.Random(seed)
+    seen_ids: set[str] = set()
+    per_group = dict.fromkeys(group_names, 0)
+    rows = []
+    for _ in range(count):
+        group = rng.choice(group_names)
+        per_group[group] += 1
+        male = rng.random() < 0.85
+        rows.append({
+            "head_name": _person_name(rng, male),
+            "id_number": _id_number(rng, male, seen_ids) if rng.random() < 0.95 else None,
+            "phone": _mobile(rng) if rng.random() < 0.9 else None,
+            "group": group,
+            "members": _weighted(rng, _MEMBER_WEIGHTS),
+            "categories": _categories(rng),
+            "address": f"{group}{per_group[group]}号",
+            "joined_on": dt.date(2019, 1, 1) + dt.timedelta(days=rng.randrange(5 * 365)),
+        })
+    return rows
+
+
+def _weighted(rng: random.Random, pairs) -> object:
+    values, weights = zip(*pairs)
+    return rng.choices(values, weights=weights)[0]
+
+
+def _person_name(rng: random.Random, male: bool) -> str:
+    surname = _weighted(rng, _SURNAMES)
+    chars = _MALE_CHARS if male else _FEMALE_CHARS
+    # Most rural names of this generation have two given characters; some have one.
+    given = "".join(rng.sample(chars, 2 if rng.random() < 0.75 else 1))
+    return surname + given
+
+
+def _id_number(rng: random.Random, male: bool, seen: set[str]) -> str:
+    """Return an unused, well-formed ID number for a household head aged about 25 to 80."""
+    while True:
+        born = dt.date(1946, 1, 1) + dt.timedelta(days=rng.randrange(55 * 365))
+        # The 17th digit is odd for men and even for women.
+        sequence = rng.randrange(500) * 2 + (1 if male else 0)
+        first17 = f"{rng.choice(_REGION_CODES)}{born:%Y%m%d}{sequence:03d}"
+        number = first17 + id_check_char(first17)
+        if number not in seen:
+            seen.add(number)
+            return number
+
+
+def _mobile(rng: random.Random) -> str:
+    return rng.choice(_MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}"
+
+
+def _categories(rng: random.Random) -> list[str]:
+    chosen = [name for name, rate in _CATEGORY_RATES if rng.random() < rate]
+    return chosen or ["一般户"]

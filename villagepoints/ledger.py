@@ -1,0 +1,511 @@
+"""The points ledger: entering, reviewing, withdrawing and reversing entries.
+
+Every number obeys DESIGN §3: an entry keeps its own signed points and a copy of
+the rule's code and title; only approved entries count; an approved entry is never
+edited or deleted, only cancelled by a reversal on its own date.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Iterable, Optional, Sequence
+
+from . import audit
+from .extensions import db
+from .models import AidSuspension, Entry, Honour, Household, QuarterState, Rule, User, Village, utcnow
+from .quarters import Quarter
+
+LIVE_STATUSES = ("pending", "approved")
+
+
+class LedgerError(ValueError):
+    """An entry or review refused by a rule of the scheme; the message says why in Chinese."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class HouseholdInactive(LedgerError):
+    pass
+
+
+class RuleInactive(LedgerError):
+    pass
+
+
+class PointsOutOfRange(LedgerError):
+    pass
+
+
+class CapExceeded(LedgerError):
+    pass
+
+
+class FutureDate(LedgerError):
+    pass
+
+
+class QuarterLocked(LedgerError):
+    pass
+
+
+class EvidenceRequired(LedgerError):
+    pass
+
+
+class SelfReview(LedgerError):
+    pass
+
+
+class NotPending(LedgerError):
+    pass
+
+
+class NotAllowed(LedgerError):
+    pass
+
+
+class ReversalRefused(LedgerError):
+    pass
+
+
+def _who(household: Household) -> str:
+    return f"{household.code} {household.head_name}"
+
+
+def _target(entry: Entry) -> str:
+    return f"积分记录 #{entry.id} {entry.household.code} {entry.household.head_name}"
+
+
+def entry_state(entry: Entry) -> dict:
+    """Return an entry's fields for the audit log."""
+    return {
+        "household": entry.household.code,
+        "rule": entry.rule_code,
+        "points": entry.points,
+        "entry_date": entry.entry_date,
+        "note": entry.note,
+        "status": entry.status,
+        "reverses": entry.reverses_id,
+    }
+
+
+def quarter_status(village: Village, quarter: Quarter) -> str:
+    """Return open, published or closed for a village's quarter."""
+    status = db.session.execute(
+        db.select(QuarterState.status).filter_by(village_id=village.id, quarter=str(quarter))
+    ).scalar_one_or_none()
+    return status or "open"
+
+
+def check_quarter_open(village: Village, day: dt.date) -> None:
+    """Refuse a date in a published or closed quarter, naming the quarter."""
+    quarter = Quarter.of(day)
+    status = quarter_status(village, quarter)
+    if status == "published":
+        raise QuarterLocked(f"{quarter.label}（{quarter}）已公示，不能再录入或更改该季度的积分", "entry_date")
+    if status == "closed":
+        raise QuarterLocked(f"{quarter.label}（{quarter}）已结束，不能再录入或更改该季度的积分", "entry_date")
+
+
+def lock_household(household: Household) -> None:
+    """Take the household's row lock (PostgreSQL) so cap checks and balances see a settled state.
+
+    On SQLite every write transaction already holds the database write lock (BEGIN IMMEDIATE).
+    """
+    db.session.execute(
+        db.select(Household.id).where(Household.id == household.id).with_for_update()
+    )
+
+
+def rule_net_in_quarter(household_id: int, rule_id: int, quarter: Quarter, exclude_id: Optional[int] = None) -> int:
+    """Return the net points of live (pending or approved) entries from one rule in one quarter."""
+    stmt = db.select(db.func.coalesce(db.func.sum(Entry.points), 0)).where(
+        Entry.household_id == household_id,
+        Entry.rule_id == rule_id,
+        Entry.status.in_(LIVE_STATUSES),
+        Entry.entry_date.between(quarter.first_day, quarter.last_day),
+    )
+    if exclude_id is not None:
+        stmt = stmt.where(Entry.id != exclude_id)
+    return int(db.session.execute(stmt).scalar_one())
+
+
+def _check_entry(
+    village: Village,
+    household: Household,
+    rule: Rule,
+    day: dt.date,
+    points: int,
+    *,
+    today: dt.date,
+    evidence: bool,
+    exclude_id: Optional[int] = None,
+    net_before: Optional[int] = None,
+    check_quarter: bool = True,
+) -> None:
+    who = _who(household)
+    if household.village_id != village.id or rule.village_id != village.id:
+        raise NotAllowed("农户或细则不属于本村")
+    if not household.is_active:
+        raise HouseholdInactive(f"农户 {who} 已注销，不能再记分", "household")
+    if not rule.active:
+        raise RuleInactive(f"细则 {rule.code}“{rule.title}”已停用，不能再使用", "rule")
+    if day is None:
+        raise LedgerError("请填写日期", "entry_date")
+    if day > today:
+        raise FutureDate(f"日期 {day} 在今天之后，不能提前记分", "entry_date")
+    if household.joined_on and day < household.joined_on:
+        raise LedgerError(f"日期 {day} 早于农户 {who} 的登记日期 {household.joined_on}", "entry_date")
+    if check_quarter:
+        check_quarter_open(village, day)
+    if rule.is_plus and points <= 0:
+        raise PointsOutOfRange(f"细则 {rule.code} 是加分项，分值应为正数（给 {who}）", "points")
+    if not rule.is_plus and points >= 0:
+        raise PointsOutOfRange(f"细则 {rule.code} 是扣分项，分值应为负数，例如 {rule.default_points}（给 {who}）", "points")
+    if not rule.min_points <= points <= rule.max_points:
+        raise PointsOutOfRange(
+            f"细则 {rule.code} 的分值应在 {rule.min_points} 到 {rule.max_points} 之间，这里是 {points}（给 {who}）",
+            "points",
+        )
+    if rule.requires_evidence and not evidence:
+        raise EvidenceRequired(f"细则 {rule.code}“{rule.title}”需要上传照片作为依据（给 {who}）", "photos")
+    if rule.quarter_cap is not None:
+        quarter = Quarter.of(day)
+        net = net_before
+        if net is None:
+            net = rule_net_in_quarter(household.id, rule.id, quarter, exclude_id)
+        if abs(net + points) > rule.quarter_cap:
+            raise CapExceeded(
+                f"农户 {who} 在{quarter.label}已有细则 {rule.code} 的积分 {net:+d}，"
+                f"再记 {points:+d} 将超过每季度上限 {rule.quarter_cap} 分",
+                "points",
+            )
+
+
+def _initial_status(village: Village, approve: bool) -> str:
+    return "approved" if (approve or not village.require_review) else "pending"
+
+
+def _new_entry(
+    actor: Optional[User], village: Village, household: Household, rule: Rule, day: dt.date,
+    points: int, note: str, source: str, status: str, reviewer_name: str,
+) -> Entry:
+    now = utcnow()
+    entry = Entry(
+        village_id=village.id, household_id=household.id, household=household, rule_id=rule.id, rule=rule,
+        rule_code=rule.code, rule_title=rule.title, kind=rule.kind, points=points, entry_date=day,
+        note=(note or "").strip(), status=status, source=source,
+        created_by_id=actor.id if actor else None,
+        created_by_name=actor.username if actor else audit.CLI_ACTOR,
+        created_at=now,
+    )
+    if status == "approved":
+        entry.reviewed_by_name = reviewer_name
+        entry.reviewed_at = now
+    db.session.add(entry)
+    return entry
+
+
+def _reviewer_name(village: Village, approve: bool) -> str:
+    if approve:
+        return audit.CLI_ACTOR
+    return "（本村无需审核）" if not village.require_review else ""
+
+
+def make_entry(
+    actor: Optional[User],
+    village: Village,
+    household: Household,
+    rule: Rule,
+    day: dt.date,
+    points: Optional[int] = None,
+    note: str = "",
+    *,
+    source: str = "web",
+    evidence: bool = False,
+    approve: bool = False,
+    today: Optional[dt.date] = None,
+) -> Entry:
+    """Record one award or deduction; pending until reviewed where the village requires review.
+
+    ``points`` defaults to the rule's default. ``evidence`` says whether photos come
+    with the entry. ``approve`` (the CLI's --approve) records it as approved at once.
+    """
+    points = rule.default_points if points is None else int(points)
+    lock_household(household)
+    _check_entry(village, household, rule, day, points, today=today or dt.date.today(), evidence=evidence)
+    entry = _new_entry(
+        actor, village, household, rule, day, points, note, source,
+        _initial_status(village, approve), _reviewer_name(village, approve),
+    )
+    db.session.flush()
+    audit.record(actor, "entry.create", village_id=village.id, target=_target(entry), after=entry_state(entry))
+    return entry
+
+
+def bulk_entry(
+    actor: Optional[User],
+    village: Village,
+    households: Sequence[Household],
+    rule: Rule,
+    day: dt.date,
+    points: Optional[int] = None,
+    note: str = "",
+    *,
+    evidence: bool = False,
+    today: Optional[dt.date] = None,
+) -> list[Entry]:
+    """Record the same rule and date for many households at once: all of them or none.
+
+    Caps are checked with one grouped query, so 500 households cost a handful of statements.
+    """
+    if not households:
+        raise LedgerError("请至少选择一户", "households")
+    if len({h.id for h in households}) != len(households):
+        raise LedgerError("同一户被选了两次", "households")
+    points = rule.default_points if points is None else int(points)
+    today = today or dt.date.today()
+    nets: dict[int, int] = {}
+    if rule.quarter_cap is not None and day is not None:
+        quarter = Quarter.of(day)
+        rows = db.session.execute(
+            db.select(Entry.household_id, db.func.sum(Entry.points))
+            .where(
+                Entry.household_id.in_([h.id for h in households]),
+                Entry.rule_id == rule.id,
+                Entry.status.in_(LIVE_STATUSES),
+                Entry.entry_date.between(quarter.first_day, quarter.last_day),
+            )
+            .group_by(Entry.household_id)
+        )
+        nets = {hid: int(total) for hid, total in rows}
+    if day is not None:
+        check_quarter_open(village, day)
+    for household in households:
+        _check_entry(
+            village, household, rule, day, points, today=today, evidence=evidence,
+            net_before=nets.get(household.id, 0), check_quarter=False,
+        )
+    status = _initial_status(village, False)
+    made = [
+        _new_entry(actor, village, h, rule, day, points, note, "bulk", status, _reviewer_name(village, False))
+        for h in households
+    ]
+    db.session.flush()
+    audit.record(
+        actor, "entry.bulk", village_id=village.id, target=f"细则 {rule.code} {rule.title}",
+        summary=f"批量记分 {len(made)} 户，每户 {points:+d} 分，日期 {day}",
+        after={"households": [h.code for h in households], "rule": rule.code, "points": points, "entry_date": day},
+    )
+    return made
+
+
+def _own_pending(actor: Optional[User], entry: Entry) -> None:
+    if entry.status != "pending":
+        raise NotPending(f"积分记录 #{entry.id} 已{_status_word(entry)}，不能再修改")
+    if actor is None or entry.created_by_id != actor.id:
+        raise NotAllowed("只有录入人本人可以修改或撤回待审核的记录")
+
+
+def _status_word(entry: Entry) -> str:
+    return {"approved": "通过审核", "rejected": "被驳回", "withdrawn": "撤回", "pending": "在待审核"}[entry.status]
+
+
+def edit_pending(
+    actor: User, entry: Entry, rule: Rule, day: dt.date, points: int, note: str,
+    *, evidence: bool = False, today: Optional[dt.date] = None,
+) -> None:
+    """Let the author change a pending entry; the same checks as a new entry apply."""
+    _own_pending(actor, entry)
+    village = db.session.get(Village, entry.village_id)
+    before = entry_state(entry)
+    check_quarter_open(village, entry.entry_date)
+    lock_household(entry.household)
+    _check_entry(
+        village, entry.household, rule, day, int(points), today=today or dt.date.today(),
+        evidence=evidence or bool(entry.photos), exclude_id=entry.id,
+    )
+    entry.rule_id, entry.rule = rule.id, rule
+    entry.rule_code, entry.rule_title, entry.kind = rule.code, rule.title, rule.kind
+    entry.entry_date, entry.points, entry.note = day, int(points), (note or "").strip()
+    old, new = audit.changed(before, entry_state(entry))
+    if new:
+        audit.record(actor, "entry.update", village_id=entry.village_id, target=_target(entry), before=old, after=new)
+
+
+def withdraw(actor: User, entry: Entry) -> None:
+    """Let the author take back a pending entry; it stays in the ledger as withdrawn."""
+    _own_pending(actor, entry)
+    entry.status = "withdrawn"
+    audit.record(actor, "entry.withdraw", village_id=entry.village_id, target=_target(entry),
+                 before={"status": "pending"}, after={"status": "withdrawn"})
+
+
+def _review(actor: Optional[User], entries: Iterable[Entry], status: str, note: str) -> list[Entry]:
+    entries = list(entries)
+    if not entries:
+        raise LedgerError("请至少选择一条记录")
+    for entry in entries:
+        if entry.status != "pending":
+            raise NotPending(f"积分记录 #{entry.id}（{_who(entry.household)}）已{_status_word(entry)}")
+        if actor is not None and entry.created_by_id == actor.id:
+            raise SelfReview(f"积分记录 #{entry.id}（{_who(entry.household)}）是您本人录入的，不能自己审核")
+        village = db.session.get(Village, entry.village_id)
+        check_quarter_open(village, entry.entry_date)
+    now = utcnow()
+    for entry in entries:
+        entry.status = status
+        entry.reviewed_by_id = actor.id if actor else None
+        entry.reviewed_by_name = actor.username if actor else audit.CLI_ACTOR
+        entry.reviewed_at = now
+        entry.review_note = (note or "").strip()
+        audit.record(
+            actor, f"entry.{'approve' if status == 'approved' else 'reject'}", village_id=entry.village_id,
+            target=_target(entry), before={"status": "pending"},
+            after={"status": status, **({"review_note": entry.review_note} if entry.review_note else {})},
+        )
+    db.session.flush()
+    return entries
+
+
+def approve(actor: Optional[User], entries: Iterable[Entry]) -> list[Entry]:
+    """Approve pending entries; nobody approves their own."""
+    return _review(actor, entries, "approved", "")
+
+
+def reject(actor: Optional[User], entries: Iterable[Entry], reason: str) -> list[Entry]:
+    """Reject pending entries with a reason; nobody rejects their own."""
+    if not (reason or "").strip():
+        raise LedgerError("驳回时请写明理由", "reason")
+    return _review(actor, entries, "rejected", reason)
+
+
+def reversal_of(entry: Entry) -> Optional[Entry]:
+    """Return the live (pending or approved) reversal of an entry, if any."""
+    return db.session.execute(
+        db.select(Entry).where(Entry.reverses_id == entry.id, Entry.status.in_(LIVE_STATUSES))
+    ).scalars().first()
+
+
+def reverse(actor: Optional[User], entry: Entry, reason: str) -> Entry:
+    """Cancel an approved entry exactly with a reversal (冲正) on the original's date."""
+    if not (reason or "").strip():
+        raise ReversalRefused("冲正时请写明理由", "reason")
+    if entry.is_reversal:
+        raise ReversalRefused(f"积分记录 #{entry.id} 本身是冲正记录，不能再冲正")
+    if entry.status != "approved":
+        raise ReversalRefused(f"积分记录 #{entry.id} 尚未通过审核，不需要冲正；待审核的记录可由录入人撤回")
+    lock_household(entry.household)
+    existing = reversal_of(entry)
+    if existing is not None:
+        raise ReversalRefused(f"积分记录 #{entry.id} 已有冲正记录 #{existing.id}，不能重复冲正")
+    village = db.session.get(Village, entry.village_id)
+    check_quarter_open(village, entry.entry_date)
+    now = utcnow()
+    status = _initial_status(village, False)
+    reversal = Entry(
+        village_id=entry.village_id, household_id=entry.household_id, household=entry.household,
+        rule_id=entry.rule_id, rule_code=entry.rule_code, rule_title=entry.rule_title, kind=entry.kind,
+        points=-entry.points, entry_date=entry.entry_date, note=f"冲正：{reason.strip()}",
+        status=status, source="reversal", reverses_id=entry.id, reverses=entry,
+        created_by_id=actor.id if actor else None,
+        created_by_name=actor.username if actor else audit.CLI_ACTOR, created_at=now,
+    )
+    if status == "approved":
+        reversal.reviewed_by_name = _reviewer_name(village, False)
+        reversal.reviewed_at = now
+    db.session.add(reversal)
+    db.session.flush()
+    audit.record(
+        actor, "entry.reverse", village_id=entry.village_id, target=_target(entry),
+        summary=reason.strip(), after=entry_state(reversal),
+    )
+    return reversal
+
+
+@dataclass
+class HouseholdScores:
+    quarter: Quarter
+    quarter_score: int
+    year_score: int
+    balance: int
+    base: int
+
+
+def approved_sum(household_id: int, first: Optional[dt.date] = None, last: Optional[dt.date] = None) -> int:
+    """Sum a household's approved entries, optionally between two dates (inclusive)."""
+    stmt = db.select(db.func.coalesce(db.func.sum(Entry.points), 0)).where(
+        Entry.household_id == household_id, Entry.status == "approved"
+    )
+    if first is not None:
+        stmt = stmt.where(Entry.entry_date >= first)
+    if last is not None:
+        stmt = stmt.where(Entry.entry_date <= last)
+    return int(db.session.execute(stmt).scalar_one())
+
+
+def scores_for(household: Household, on: Optional[dt.date] = None) -> HouseholdScores:
+    """Return a household's quarter and year score and its spendable balance.
+
+    Quarter score = base + approved entries dated in the quarter; the year score the
+    same over the year; balance = all approved entries ever (the base is not spendable).
+    """
+    on = on or dt.date.today()
+    quarter = Quarter.of(on)
+    base = household.village.base_score
+    return HouseholdScores(
+        quarter=quarter,
+        quarter_score=base + approved_sum(household.id, quarter.first_day, quarter.last_day),
+        year_score=base + approved_sum(household.id, dt.date(on.year, 1, 1), dt.date(on.year, 12, 31)),
+        balance=approved_sum(household.id),
+        base=base,
+    )
+
+
+def add_honour(
+    actor: Optional[User], household: Household, title: str, awarded_on: dt.date, granted_by: str = "", note: str = ""
+) -> Honour:
+    """Record a title a household received (荣誉)."""
+    if not (title or "").strip():
+        raise LedgerError("请填写荣誉名称", "title")
+    if awarded_on is None:
+        raise LedgerError("请填写获评日期", "awarded_on")
+    honour = Honour(
+        village_id=household.village_id, household_id=household.id, household=household,
+        title=title.strip(), awarded_on=awarded_on, granted_by=(granted_by or "").strip(),
+        note=(note or "").strip(), created_by_id=actor.id if actor else None,
+    )
+    db.session.add(honour)
+    db.session.flush()
+    audit.record(
+        actor, "honour.create", village_id=household.village_id, target=f"农户 {household.code} {household.head_name}",
+        after={"title": honour.title, "awarded_on": awarded_on, "granted_by": honour.granted_by},
+    )
+    return honour
+
+
+def add_aid_suspension(
+    actor: Optional[User], household: Household, starts_on: dt.date, ends_on: dt.date, reason: str
+) -> AidSuspension:
+    """Record a period in which a household's aid is suspended (歇帮)."""
+    if starts_on is None or ends_on is None:
+        raise LedgerError("请填写歇帮的起止日期", "starts_on")
+    if ends_on < starts_on:
+        raise LedgerError("歇帮结束日期不能早于开始日期", "ends_on")
+    if not (reason or "").strip():
+        raise LedgerError("请写明歇帮原因", "reason")
+    suspension = AidSuspension(
+        village_id=household.village_id, household_id=household.id, household=household,
+        starts_on=starts_on, ends_on=ends_on, reason=reason.strip(),
+        created_by_id=actor.id if actor else None,
+    )
+    db.session.add(suspension)
+    db.session.flush()
+    audit.record(
+        actor, "aid_suspension.create", village_id=household.village_id,
+        target=f"农户 {household.code} {household.head_name}",
+        after={"starts_on": starts_on, "ends_on": ends_on, "reason": suspension.reason},
+    )
+    return suspension
