@@ -8,7 +8,7 @@ from flask_login import login_user
 from sqlalchemy import event
 
 # The shared fixtures (scheme) are used by name.
-from test_entry_pages import TODAY, Scheme, scheme, text  # noqa: F401
+from test_entry_pages import TODAY, scheme, text  # noqa: F401
 from villagepoints import households, ledger, rules, villages
 from villagepoints.extensions import db
 from villagepoints.models import AidSuspension, AuditEntry, Honour, User

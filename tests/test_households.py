@@ -86,8 +86,8 @@ def test_a_group_from_another_village_is_refused(village, other_village):
         add(village, group=other_group)
 
 
-def test_joined_date_defaults_to_today(village):
-    assert add(village).joined_on == dt.date.today()
+def test_household_without_a_joined_date_counts_as_registered_all_along(village):
+    assert add(village).joined_on is None
     assert add(village, "李四", joined_on=dt.date(2020, 5, 1)).joined_on == dt.date(2020, 5, 1)
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Iterable, Optional
 
-from . import audit
+from . import audit, throttle
 from .extensions import db
-from .models import ROLES, LoginFailure, User, Village, utcnow
+from .models import ROLES, User, Village
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -133,24 +133,15 @@ def authenticate(
     or an address four times as often, whether or not the password is now right, so
     guessing gains nothing. Failures are rows in the database, so every worker counts them.
     """
-    now = now or utcnow()
-    since = now - dt.timedelta(minutes=window_minutes)
     username = (username or "").strip()
-    by_name = db.session.execute(
-        db.select(db.func.count(LoginFailure.id)).where(
-            LoginFailure.username == username, LoginFailure.at >= since
-        )
-    ).scalar_one()
-    by_addr = db.session.execute(
-        db.select(db.func.count(LoginFailure.id)).where(
-            LoginFailure.remote_addr == remote_addr, LoginFailure.at >= since
-        )
-    ).scalar_one()
-    if by_name >= max_failures or by_addr >= max_failures * 4:
-        raise LoginThrottled(f"登录失败次数过多，请{window_minutes}分钟后再试")
+    try:
+        throttle.check("login", username, remote_addr, per_key=max_failures, per_addr=max_failures * 4,
+                       window_minutes=window_minutes, now=now)
+    except throttle.Throttled as exc:
+        raise LoginThrottled(f"登录失败次数过多，请{window_minutes}分钟后再试") from exc
     user = db.session.execute(db.select(User).filter_by(username=username)).scalar_one_or_none()
     if user is not None and user.active and user.check_password(password):
-        db.session.execute(db.delete(LoginFailure).where(LoginFailure.username == username))
+        throttle.clear("login", username)
         return user
-    db.session.add(LoginFailure(username=username[:50], remote_addr=remote_addr[:64], at=now))
+    throttle.fail("login", username, remote_addr, now)
     return None

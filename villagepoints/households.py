@@ -180,11 +180,12 @@ def create_household(
         code = (codes or CodeAllocator(village)).allocate()
     household = Household(village_id=village.id, village=village, code=code, status="active")
     _apply(household, fields)
-    household.joined_on = fields.joined_on or dt.date.today()
+    # No date means registered before the scheme began: such a household is in every tally.
+    household.joined_on = fields.joined_on
     db.session.add(household)
     db.session.flush()
     audit.record(
-        actor, "household.create", village_id=village.id,
+        actor, "household.create", village_id=village.id, household_id=household.id,
         target=f"农户 {household.code} {household.head_name}", after=state(household),
     )
     return household
@@ -206,7 +207,7 @@ def update_household(
     if new:
         db.session.flush()
         audit.record(
-            actor, "household.update", village_id=household.village_id,
+            actor, "household.update", village_id=household.village_id, household_id=household.id,
             target=f"农户 {household.code} {household.head_name}", before=old, after=new,
         )
     return bool(new)
@@ -231,7 +232,7 @@ def deactivate_household(
     household.deactivation_note = (note or "").strip()
     old, new = audit.changed(before, state(household))
     audit.record(
-        actor, "household.deactivate", village_id=household.village_id,
+        actor, "household.deactivate", village_id=household.village_id, household_id=household.id,
         target=f"农户 {household.code} {household.head_name}", before=old, after=new,
         summary=f"{DEACTIVATION_REASONS[reason]}：{household.deactivation_note}".rstrip("："),
     )
@@ -248,7 +249,7 @@ def reactivate_household(actor: Optional[User], household: Household) -> None:
     household.deactivation_note = ""
     old, new = audit.changed(before, state(household))
     audit.record(
-        actor, "household.reactivate", village_id=household.village_id,
+        actor, "household.reactivate", village_id=household.village_id, household_id=household.id,
         target=f"农户 {household.code} {household.head_name}", before=old, after=new,
     )
 

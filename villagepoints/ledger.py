@@ -241,7 +241,7 @@ def make_entry(
         _initial_status(village, approve), _reviewer_name(village, approve),
     )
     db.session.flush()
-    audit.record(actor, "entry.create", village_id=village.id, target=_target(entry), after=entry_state(entry))
+    audit.record(actor, "entry.create", village_id=village.id, household_id=household.id, target=_target(entry), after=entry_state(entry))
     return entry
 
 
@@ -332,14 +332,14 @@ def edit_pending(
     entry.entry_date, entry.points, entry.note = day, int(points), (note or "").strip()
     old, new = audit.changed(before, entry_state(entry))
     if new:
-        audit.record(actor, "entry.update", village_id=entry.village_id, target=_target(entry), before=old, after=new)
+        audit.record(actor, "entry.update", village_id=entry.village_id, household_id=entry.household_id, target=_target(entry), before=old, after=new)
 
 
 def withdraw(actor: User, entry: Entry) -> None:
     """Let the author take back a pending entry; it stays in the ledger as withdrawn."""
     _own_pending(actor, entry)
     entry.status = "withdrawn"
-    audit.record(actor, "entry.withdraw", village_id=entry.village_id, target=_target(entry),
+    audit.record(actor, "entry.withdraw", village_id=entry.village_id, household_id=entry.household_id, target=_target(entry),
                  before={"status": "pending"}, after={"status": "withdrawn"})
 
 
@@ -363,7 +363,7 @@ def _review(actor: Optional[User], entries: Iterable[Entry], status: str, note: 
         entry.review_note = (note or "").strip()
         audit.record(
             actor, f"entry.{'approve' if status == 'approved' else 'reject'}", village_id=entry.village_id,
-            target=_target(entry), before={"status": "pending"},
+            household_id=entry.household_id, target=_target(entry), before={"status": "pending"},
             after={"status": status, **({"review_note": entry.review_note} if entry.review_note else {})},
         )
     db.session.flush()
@@ -419,7 +419,7 @@ def reverse(actor: Optional[User], entry: Entry, reason: str) -> Entry:
     db.session.add(reversal)
     db.session.flush()
     audit.record(
-        actor, "entry.reverse", village_id=entry.village_id, target=_target(entry),
+        actor, "entry.reverse", village_id=entry.village_id, household_id=entry.household_id, target=_target(entry),
         summary=reason.strip(), after=entry_state(reversal),
     )
     return reversal
@@ -446,6 +446,11 @@ def approved_sum(household_id: int, first: Optional[dt.date] = None, last: Optio
     return int(db.session.execute(stmt).scalar_one())
 
 
+def balance(household_id: int) -> int:
+    """Return the points a household can still spend: every approved entry ever (DESIGN §3)."""
+    return approved_sum(household_id)
+
+
 def scores_for(household: Household, on: Optional[dt.date] = None) -> HouseholdScores:
     """Return a household's quarter and year score and its spendable balance.
 
@@ -459,7 +464,7 @@ def scores_for(household: Household, on: Optional[dt.date] = None) -> HouseholdS
         quarter=quarter,
         quarter_score=base + approved_sum(household.id, quarter.first_day, quarter.last_day),
         year_score=base + approved_sum(household.id, dt.date(on.year, 1, 1), dt.date(on.year, 12, 31)),
-        balance=approved_sum(household.id),
+        balance=balance(household.id),
         base=base,
     )
 
@@ -480,7 +485,7 @@ def add_honour(
     db.session.add(honour)
     db.session.flush()
     audit.record(
-        actor, "honour.create", village_id=household.village_id, target=f"农户 {household.code} {household.head_name}",
+        actor, "honour.create", village_id=household.village_id, household_id=household.id, target=f"农户 {household.code} {household.head_name}",
         after={"title": honour.title, "awarded_on": awarded_on, "granted_by": honour.granted_by},
     )
     return honour
@@ -504,7 +509,7 @@ def add_aid_suspension(
     db.session.add(suspension)
     db.session.flush()
     audit.record(
-        actor, "aid_suspension.create", village_id=household.village_id,
+        actor, "aid_suspension.create", village_id=household.village_id, household_id=household.id,
         target=f"农户 {household.code} {household.head_name}",
         after={"starts_on": starts_on, "ends_on": ends_on, "reason": suspension.reason},
     )

@@ -6,6 +6,7 @@ from typing import Optional
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
+from sqlalchemy import true as sa_true
 from sqlalchemy import (
     Boolean,
     Column,
@@ -61,6 +62,16 @@ class Village(db.Model):
     red_list_size: Mapped[int] = mapped_column(Integer, default=3)
     # The village's own list of household categories, joined by "、" in display order.
     category_list: Mapped[str] = mapped_column(Text, default="、".join(DEFAULT_CATEGORIES))
+    # Which criteria of DESIGN §4 the village uses for its red and black lists.
+    red_top_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
+    red_honours_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
+    black_below_base_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
+    black_aid_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
+    black_trigger_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
+    # How the public board names black-listed households: full, masked (张*) or group only.
+    black_naming: Mapped[str] = mapped_column(String(10), default="masked", server_default="masked")
+    notice_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
+    objection_contact: Mapped[str] = mapped_column(String(200), default="", server_default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     groups: Mapped[list[Group]] = relationship(
@@ -130,11 +141,13 @@ class User(UserMixin, db.Model):
 
 
 class LoginFailure(db.Model):
-    """One failed login; recent rows throttle further attempts (works across workers)."""
+    """One failed attempt (a login, a resident's lookup); recent rows throttle further
+    attempts of the same kind, and being rows they count across every worker."""
 
     __tablename__ = "login_failures"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), default="login", server_default="login", index=True)
     username: Mapped[str] = mapped_column(String(50), index=True)
     remote_addr: Mapped[str] = mapped_column(String(64), index=True, default="")
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
@@ -205,6 +218,8 @@ class AuditEntry(db.Model):
     user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), index=True)
     actor: Mapped[str] = mapped_column(String(50))
     village_id: Mapped[Optional[int]] = mapped_column(ForeignKey("villages.id"), index=True)
+    # The household a change concerns, so its history survives a change of code or name.
+    household_id: Mapped[Optional[int]] = mapped_column(ForeignKey("households.id"), index=True)
     action: Mapped[str] = mapped_column(String(50), index=True)
     target: Mapped[str] = mapped_column(String(100), default="")
     summary: Mapped[str] = mapped_column(Text, default="")
@@ -363,3 +378,71 @@ class AidSuspension(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     household: Mapped[Household] = relationship()
+
+
+BLACK_NAMING = {"full": "显示全名", "masked": "只显示姓（张*）", "group": "只显示小组"}
+OBJECTION_STATUSES = {"open": "待答复", "upheld": "成立", "dismissed": "不成立"}
+
+
+class Publication(db.Model):
+    """A frozen snapshot of a quarter's tally and lists (公示), one row per version.
+
+    ``snapshot`` is JSON text holding the tally rows and both lists exactly as
+    published; every number shown for a published quarter is read from it.
+    """
+
+    __tablename__ = "publications"
+    __table_args__ = (UniqueConstraint("village_id", "quarter", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"), index=True)
+    quarter: Mapped[str] = mapped_column(String(7))
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="current")
+    published_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    published_by_name: Mapped[str] = mapped_column(String(50), default="")
+    notice_starts_on: Mapped[dt.date] = mapped_column(Date)
+    notice_ends_on: Mapped[dt.date] = mapped_column(Date)
+    contact: Mapped[str] = mapped_column(String(200), default="")
+    snapshot: Mapped[str] = mapped_column(Text)
+    superseded_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    superseded_reason: Mapped[str] = mapped_column(Text, default="")
+
+    village: Mapped[Village] = relationship()
+
+
+class Objection(db.Model):
+    """A resident's challenge to a published quarter (异议) and its answer."""
+
+    __tablename__ = "objections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"), index=True)
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id"), index=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    raised_by: Mapped[str] = mapped_column(String(50))
+    raised_on: Mapped[dt.date] = mapped_column(Date)
+    content: Mapped[str] = mapped_column(Text)
+    recorded_by_name: Mapped[str] = mapped_column(String(50), default="")
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_by_name: Mapped[str] = mapped_column(String(50), default="")
+    answered_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    correcting_entry_id: Mapped[Optional[int]] = mapped_column(ForeignKey("entries.id"))
+
+    publication: Mapped[Publication] = relationship()
+    household: Mapped[Household] = relationship()
+    correcting_entry: Mapped[Optional[Entry]] = relationship()
+
+
+class StarBand(db.Model):
+    """A score band that earns a star rating (星级农户) in one village and year."""
+
+    __tablename__ = "star_bands"
+    __table_args__ = (UniqueConstraint("village_id", "year", "stars"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    stars: Mapped[int] = mapped_column(Integer)
+    min_score: Mapped[int] = mapped_column(Integer)

@@ -1,8 +1,8 @@
 """Spreadsheet input and output: messy village sheets in, clean workbooks out.
 
-Pure module: no Flask, no database. Reading is streaming (the .xlsx sheet XML parsed
-element by element, csv line by line) so a large file never sits whole in memory;
-writing uses openpyxl.
+Pure module: no Flask, no database. Reading streams (openpyxl's read-only mode for
+.xlsx, csv line by line) so a large sheet never sits whole in memory; writing uses
+openpyxl's write-only mode.
 """
 from __future__ import annotations
 
@@ -11,18 +11,18 @@ import csv
 import datetime as dt
 import io
 import os
-import posixpath
 import re
 import unicodedata
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Iterable, Iterator, Mapping, Optional, Sequence, Union
-from xml.etree import ElementTree
 
 import openpyxl
-from openpyxl.styles.numbers import is_date_format
+from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.utils import column_index_from_string, get_column_letter
-from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel
+from openpyxl.utils.datetime import from_excel
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 100_000
@@ -32,6 +32,10 @@ HEADER_SCAN_ROWS = 10
 MAX_FILL_COLUMNS = 200
 # Decompressed parts beyond this are a zip bomb, not a village register.
 MAX_UNPACKED_BYTES = 30 * MAX_BYTES
+# Excel serial numbers taken for dates in a date column: 1900-01-01 up to the year 2173.
+# A cell with a date format openpyxl does not know (the Chinese built-in ones, ids
+# 27-36 and 50-58, e.g. "yyyy年m月d日") arrives as such a number.
+DATE_SERIALS = (1, 100_000)
 SUPPORTED = (".xlsx", ".csv")
 
 Source = Union[str, os.PathLike, bytes, BinaryIO]
@@ -50,12 +54,8 @@ _DATE_TEXT = (
     re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_M = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_ROW, _CELL, _V, _T = _M + "row", _M + "c", _M + "v", _M + "t"
-# Built-in number formats that show a date: the international ones and those Chinese,
-# Japanese and Korean Excel use (27-36, 50-58, e.g. 31 is "yyyy年m月d日").
-_DATE_FORMAT_IDS = frozenset([14, 15, 16, 17, 22, *range(27, 37), *range(50, 59)])
+# values_only rows give an error cell (a failed VLOOKUP) as its code; it is no value.
+_ERROR_VALUES = frozenset(ERROR_CODES)
 
 
 class SheetError(ValueError):
@@ -441,138 +441,6 @@ class SpreadsheetReader:
                 continue
             self._count_row()
             yield Row(title, number, row)
-
-
-class _XlsxBook:
-    """A streaming reader of an .xlsx package: sheet list, shared strings, date styles, rows.
-
-    openpyxl's read-only mode measures every sheet when the workbook opens and builds
-    an object per inline string; on a 10,000-row sheet written by openpyxl that took
-    about 2 s, five times what this reader needs. openpyxl still writes our workbooks.
-    """
-
-    def __init__(self, archive: zipfile.ZipFile) -> None:
-        self.archive = archive
-        workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-        rels_name = "xl/_rels/workbook.xml.rels"
-        rels = ElementTree.fromstring(archive.read(rels_name))
-        targets = {rel.get("Id"): rel.get("Target", "") for rel in rels}
-        self.sheets: list[tuple[str, str]] = []
-        for sheet in workbook.iter(_M + "sheet"):
-            target = targets.get(sheet.get(_R + "id"), "")
-            if not target:
-                continue
-            part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
-            if part in archive.NameToInfo:
-                self.sheets.append((sheet.get("name", ""), part))
-        pr = workbook.find(_M + "workbookPr")
-        self.epoch = MAC_EPOCH if pr is not None and pr.get("date1904") in ("1", "true") else WINDOWS_EPOCH
-        self.strings = self._shared_strings(targets)
-        self.date_styles = self._date_styles()
-
-    def _shared_strings(self, targets: dict) -> list[str]:
-        name = "xl/sharedStrings.xml"
-        if name not in self.archive.NameToInfo:
-            return []
-        strings: list[str] = []
-        with self.archive.open(name) as stream:
-            for _event, element in ElementTree.iterparse(stream):
-                if element.tag == _M + "si":
-                    strings.append(_text_of(element))
-                    element.clear()
-        return strings
-
-    def _date_styles(self) -> set[int]:
-        """Return the indexes of the cell styles that format numbers as dates."""
-        name = "xl/styles.xml"
-        if name not in self.archive.NameToInfo:
-            return set()
-        styles = ElementTree.fromstring(self.archive.read(name))
-        custom = {}
-        formats = styles.find(_M + "numFmts")
-        if formats is not None:
-            for fmt in formats:
-                custom[int(fmt.get("numFmtId", "0"))] = fmt.get("formatCode", "")
-        dates: set[int] = set()
-        xfs = styles.find(_M + "cellXfs")
-        for index, xf in enumerate(xfs if xfs is not None else ()):
-            fmt_id = int(xf.get("numFmtId", "0"))
-            code = custom.get(fmt_id)
-            if (code is not None and is_date_format(code)) or (code is None and fmt_id in _DATE_FORMAT_IDS):
-                dates.add(index)
-        return dates
-
-    def rows(self, part: str) -> Iterator[tuple[int, list[Any]]]:
-        """Yield (row number, cleaned values) for every row, blank rows included, in order."""
-        expected = 1
-        with self.archive.open(part) as stream:
-            for _event, element in ElementTree.iterparse(stream):
-                if element.tag != _ROW:
-                    continue
-                number = int(element.get("r") or expected)
-                while expected < number:
-                    yield expected, []
-                    expected += 1
-                values: list[Any] = []
-                for cell in element.iter(_CELL):
-                    ref = cell.get("r")
-                    if ref:
-                        column = _column_index(ref)
-                        if column > len(values) + 1:
-                            values.extend([None] * (column - 1 - len(values)))
-                    values.append(self._value(cell))
-                element.clear()
-                yield number, values
-                expected = number + 1
-
-    def _value(self, cell: ElementTree.Element) -> Any:
-        kind = cell.get("t", "n")
-        if kind == "inlineStr":
-            node = cell.find(_M + "is")
-            return clean_value(_text_of(node)) if node is not None else None
-        raw = cell.findtext(_V)
-        if raw is None or raw == "":
-            return None
-        if kind == "s":
-            index = int(raw)
-            return clean_value(self.strings[index]) if index < len(self.strings) else None
-        if kind in ("str", "e"):
-            return None if kind == "e" else clean_value(raw)
-        if kind == "b":
-            return clean_value(raw == "1")
-        if kind == "d":
-            return clean_value(dt.datetime.fromisoformat(raw.replace("Z", "")))
-        number = float(raw) if ("." in raw or "E" in raw or "e" in raw) else int(raw)
-        style = cell.get("s")
-        if style and int(style) in self.date_styles:
-            try:
-                return from_excel(number, self.epoch).date()
-            except (OverflowError, ValueError):
-                return number
-        return number
-
-
-def _text_of(node: ElementTree.Element) -> str:
-    """Join a string item's text runs, leaving out phonetic guides."""
-    parts: list[str] = []
-    for child in node:
-        if child.tag == _T:
-            parts.append(child.text or "")
-        elif child.tag == _M + "r":
-            parts.extend(t.text or "" for t in child.iter(_T))
-    return "".join(parts)
-
-
-def _column_index(ref: str) -> int:
-    index = 0
-    for char in ref:
-        if "A" <= char <= "Z":
-            index = index * 26 + ord(char) - 64
-        elif "a" <= char <= "z":
-            index = index * 26 + ord(char) - 96
-        else:
-            break
-    return index
 
 
 def _read_merges(archive: zipfile.ZipFile, part: str) -> list[tuple[int, int, int, int]]:

@@ -12,6 +12,7 @@ from ..extensions import db
 from ..households import HouseholdError, HouseholdFields
 from ..models import DEACTIVATION_REASONS, HOUSEHOLD_STATUSES, AuditEntry, Household, Village
 from .access import village_view
+from .household_records import ledger_panel_context
 from .households_forms import ConfirmForm, DeactivateForm, HouseholdForm
 
 bp = Blueprint("households", __name__)
@@ -91,6 +92,7 @@ def show(village: Village, code: str):
     return render_template(
         "households/show.html", village=village, household=household,
         history=_history(village, household), reactivate_form=ConfirmForm(),
+        **ledger_panel_context(household),
     )
 
 
@@ -209,10 +211,9 @@ def _show_error(form, exc: HouseholdError) -> None:
 
 def _history(village: Village, household: Household) -> list[dict]:
     """Return the household's recent audit entries, newest first, ready to display."""
-    code = household.code.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     entries = db.session.execute(
         db.select(AuditEntry)
-        .where(AuditEntry.village_id == village.id, AuditEntry.target.like(f"农户 {code} %", escape="\\"))
+        .where(AuditEntry.village_id == village.id, AuditEntry.household_id == household.id)
         .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
         .limit(HISTORY_LIMIT)
     ).scalars()

@@ -54,7 +54,8 @@ class HouseholdForm(ChineseForm):
     )
     categories = MultiCheckboxField("户类别")
     address = StringField("住址", validators=[Length(max=200, message="住址不能超过200个字")])
-    joined_on = DateField("登记日期", validators=[Optional()])
+    # New households default to today; clearing it means "on the register all along".
+    joined_on = DateField("登记日期", default=dt.date.today, validators=[Optional()])
     note = TextAreaField("备注", validators=[Length(max=2000, message="备注不能超过2000个字")])
 
     def __init__(self, village: Village, *args, **kwargs) -> None:

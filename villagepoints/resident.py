@@ -1,0 +1,107 @@
+"""What a resident may see without logging in: the public board and their own household."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Optional
+
+from . import throttle
+from .extensions import db
+from .ledger import balance
+from .models import Household, Publication, Village
+from .personal_data import mask_name
+from .publication import latest_publication, snapshot_of
+
+LOOKUP_PER_HOUSEHOLD = 5
+LOOKUP_PER_ADDRESS = 20
+LOOKUP_WINDOW_MINUTES = 15
+
+
+class LookupRefused(ValueError):
+    """A resident's lookup that found nothing or was throttled; the message is safe to show."""
+
+
+def public_name(row: dict, naming: str) -> str:
+    """Name a black-listed household as the village chose: full name, 张*, or the group only."""
+    if naming == "full":
+        return row["head_name"]
+    if naming == "group":
+        return f"{row['group'] or '未分组'}某户"
+    return mask_name(row["head_name"])
+
+
+def board(village: Village, today: Optional[dt.date] = None) -> Optional[dict]:
+    """Return the latest published quarter for the public board, or None when nothing is published.
+
+    Only names, groups and codes leave here; black-list names follow the village's policy.
+    """
+    publication = latest_publication(village)
+    if publication is None:
+        return None
+    today = today or dt.date.today()
+    snap = snapshot_of(publication)
+    black = [{**row, "head_name": public_name(row, village.black_naming),
+              "code": row["code"] if village.black_naming == "full" else ""} for row in snap["black"]]
+    keep = ("code", "head_name", "group", "score", "rank", "reasons")
+    return {
+        "label": snap["label"],
+        "quarter": publication.quarter,
+        "version": publication.version,
+        "notice_starts_on": publication.notice_starts_on,
+        "notice_ends_on": publication.notice_ends_on,
+        "notice_open": publication.notice_starts_on <= today <= publication.notice_ends_on,
+        "contact": publication.contact,
+        "ranking": [{k: r[k] for k in ("code", "head_name", "group", "score", "rank")} for r in snap["tally"]],
+        "red": [{k: r[k] for k in keep} for r in snap["red"]],
+        "black": [{k: r[k] for k in keep} for r in black],
+    }
+
+
+@dataclass
+class HouseholdLookup:
+    code: str
+    head_name: str
+    group: str
+    balance: int
+    quarters: list[dict] = field(default_factory=list)
+
+
+def lookup(village: Village, code: str, id_tail: str, remote_addr: str) -> HouseholdLookup:
+    """Show one household's published scores, list appearances and balance to its own members.
+
+    The code and the last 4 characters of the head's ID number must match; failures are
+    throttled per household and per address so the digits cannot be guessed.
+    """
+    code = (code or "").strip()
+    id_tail = (id_tail or "").strip().upper()
+    key = f"{village.id}:{code}"
+    try:
+        throttle.check("lookup", key, remote_addr, per_key=LOOKUP_PER_HOUSEHOLD, per_addr=LOOKUP_PER_ADDRESS,
+                       window_minutes=LOOKUP_WINDOW_MINUTES)
+    except throttle.Throttled as exc:
+        raise LookupRefused(f"查询次数过多，请{LOOKUP_WINDOW_MINUTES}分钟后再试") from exc
+    household = db.session.execute(
+        db.select(Household).filter_by(village_id=village.id, code=code)
+    ).scalar_one_or_none()
+    if household is None or not household.id_number or len(id_tail) != 4 or not household.id_number.endswith(id_tail):
+        throttle.fail("lookup", key, remote_addr)
+        raise LookupRefused("户编号或身份证号后4位不对，请核对后再查")
+    throttle.clear("lookup", key)
+    quarters = []
+    publications = db.session.execute(
+        db.select(Publication).filter_by(village_id=village.id, status="current").order_by(Publication.quarter.desc())
+    ).scalars()
+    for publication in publications:
+        snap = json.loads(publication.snapshot)
+        row = next((r for r in snap["tally"] if r["household_id"] == household.id), None)
+        if row is None:
+            continue
+        quarters.append({
+            "label": snap["label"], "version": publication.version, "score": row["score"], "rank": row["rank"],
+            "plus": row["plus"], "minus": row["minus"], "households": len(snap["tally"]),
+            "red": next((r["reasons"] for r in snap["red"] if r["household_id"] == household.id), None),
+            "black": next((r["reasons"] for r in snap["black"] if r["household_id"] == household.id), None),
+        })
+    return HouseholdLookup(household.code, household.head_name, household.group.name if household.group else "",
+                           balance(household.id), quarters)
