@@ -43,6 +43,33 @@ if ! install_chromium || [ ! -x /usr/bin/chromium ]; then
            "请以 root 运行：apt-get install chromium fonts-noto-cjk"
 fi
 
+# LibreOffice turns the printable exports into PDF in the tests, poppler-utils reads
+# them back (pdftotext, pdfinfo), and a CJK font makes the Chinese print. Installed once.
+print_tools_present() {
+    command -v soffice >/dev/null && command -v pdftotext >/dev/null && command -v pdfinfo >/dev/null \
+        && [ -d /usr/share/fonts/opentype/noto ]
+}
+install_print_tools() {
+    print_tools_present && return 0
+    local sudo=""
+    if [ "$(id -u)" != 0 ]; then
+        command -v sudo >/dev/null && sudo="sudo -n" || return 1
+    fi
+    echo "==> 安装 LibreOffice、poppler-utils 和中文字体（apt-get，仅首次）"
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -qq >/dev/null \
+        && $sudo apt-get install -y -qq --no-install-recommends \
+            libreoffice-calc-nogui poppler-utils fonts-noto-cjk >/dev/null
+}
+if ! install_print_tools || ! print_tools_present; then
+    if [ "$CI" = "true" ]; then
+        echo "错误：无法安装 LibreOffice（apt-get install libreoffice-calc-nogui poppler-utils fonts-noto-cjk），CI 中导出打印测试不能跳过。" >&2
+        exit 1
+    fi
+    notice "未能安装 LibreOffice：导出的 PDF 打印测试将被跳过。" \
+           "请以 root 运行：apt-get install libreoffice-calc-nogui poppler-utils fonts-noto-cjk"
+fi
+
 PYTEST=(.venv/bin/pytest -p no:cacheprovider "$@")
 declare -a SUMMARY=()
 status=0

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Optional, Sequence
 
 import openpyxl
 
@@ -46,21 +46,35 @@ def csv_bytes(rows: Iterable[Sequence[Any]], encoding: str = "utf-8", delimiter:
     return text.encode(encoding)
 
 
-def excel_style_xlsx(cells: list[list[Any]], *, date_style_id: int = 31) -> bytes:
+def excel_style_xlsx(
+    cells: list[list[Any]],
+    *,
+    date_style_id: int = 31,
+    row_numbers: Optional[Sequence[int]] = None,
+    dimension: Optional[str] = None,
+    date1904: bool = False,
+    sheet_tail: str = "",
+) -> bytes:
     """Build a minimal .xlsx the way Excel writes it: shared strings, a <dimension>,
     and dates as serial numbers with a Chinese built-in date format.
 
-    Cells are text (shared string), int/float (number), or ("date", serial).
+    Cells are text (shared string), int/float (number), ("date", serial) or
+    ("error", "#N/A") for a formula that failed. ``row_numbers`` places the rows
+    (Excel leaves blank rows out of the file); ``dimension`` overrides the declared
+    range; ``sheet_tail`` is XML put after the cell data (merges, an <extLst>).
     """
     strings: list[str] = []
     xml_rows = []
-    for r, row in enumerate(cells, start=1):
+    numbers = list(row_numbers or range(1, len(cells) + 1))
+    for r, row in zip(numbers, cells):
         xml_cells = []
         for c, value in enumerate(row):
             ref = f"{chr(65 + c)}{r}"
             if value is None:
                 continue
-            if isinstance(value, tuple):
+            if isinstance(value, tuple) and value[0] == "error":
+                xml_cells.append(f'<c r="{ref}" t="e"><f>VLOOKUP(A1,X:Y,2,0)</f><v>{value[1]}</v></c>')
+            elif isinstance(value, tuple):
                 xml_cells.append(f'<c r="{ref}" s="1"><v>{value[1]}</v></c>')
             elif isinstance(value, str):
                 strings.append(value)
@@ -90,7 +104,8 @@ def excel_style_xlsx(cells: list[list[Any]], *, date_style_id: int = 31) -> byte
         ),
         "xl/workbook.xml": (
             f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{main}" xmlns:r="{rel}">'
-            '<sheets><sheet name="户籍" sheetId="1" r:id="rId1"/></sheets></workbook>'
+            + ('<workbookPr date1904="1"/>' if date1904 else "")
+            + '<sheets><sheet name="户籍" sheetId="1" r:id="rId1"/></sheets></workbook>'
         ),
         "xl/_rels/workbook.xml.rels": (
             '<?xml version="1.0" encoding="UTF-8"?>'
@@ -112,8 +127,8 @@ def excel_style_xlsx(cells: list[list[Any]], *, date_style_id: int = 31) -> byte
         ),
         "xl/worksheets/sheet1.xml": (
             f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{main}">'
-            f'<dimension ref="A1:{chr(64 + max(len(r) for r in cells))}{len(cells)}"/>'
-            f'<sheetData>{"".join(xml_rows)}</sheetData></worksheet>'
+            f'<dimension ref="{dimension or f"A1:{chr(64 + max(len(r) for r in cells))}{max(numbers)}"}"/>'
+            f'<sheetData>{"".join(xml_rows)}</sheetData>{sheet_tail}</worksheet>'
         ),
     }
     out = io.BytesIO()

@@ -324,6 +324,36 @@ def test_imported_household_audit_entry_reads_like_one_added_by_hand(village):
     assert "320102" in entry.after and person_id(1) not in entry.after  # ID masked in the log
 
 
+def test_a_household_imported_without_a_join_date_counts_as_registered_all_along(village):
+    run(village, xlsx([["户编号", "户主姓名", "入户日期"], ["0001", "张三", None], ["0002", "李四", "2024-03-02"]]))
+    got = register(village)
+    assert got["0001"].joined_on is None
+    assert got["0002"].joined_on == dt.date(2024, 3, 2)
+    entry = db.session.execute(
+        db.select(AuditEntry).filter_by(action="household.create", target="农户 0001 张三")
+    ).scalar_one()
+    assert audit.decode(entry.after)["joined_on"] is None
+
+
+def test_every_household_entry_an_import_logs_is_linked_to_its_household(village):
+    run(village, xlsx([["户编号", "户主姓名", "家庭人口"], ["0001", "张三", 3], ["0002", "李四", 2]]))
+    run(village, xlsx([["户编号", "户主姓名", "家庭人口"], ["0001", "张三", 4], ["0003", "王五", 1]]))
+    ids = {code: h.id for code, h in register(village).items()}
+    logged = db.session.execute(
+        db.select(AuditEntry.action, AuditEntry.target, AuditEntry.household_id)
+        .where(AuditEntry.action.like("household.%"))
+        .order_by(AuditEntry.id)
+    ).all()
+    assert [(action, household_id) for action, _target, household_id in logged] == [
+        ("household.create", ids["0001"]),
+        ("household.create", ids["0002"]),
+        ("household.import", None),
+        ("household.create", ids["0003"]),
+        ("household.update", ids["0001"]),
+        ("household.import", None),
+    ]
+
+
 def test_large_import_uses_a_handful_of_queries_not_one_per_row(village):
     rows = [["户编号", "户主姓名", "身份证号", "村民小组", "户类别"]]
     rows += [[f"{i:04d}", f"户主{i}", person_id(i), "一组", "一般户"] for i in range(1, 1201)]

@@ -53,4 +53,6 @@ def test_masks_show_only_what_design_allows():
     assert mask_id_number(GOOD_ID) == "110105********002X"
     assert mask_phone("13812345678") == "138****5678"
     assert mask_name("张三丰") == "张**"
+    assert mask_name("欧阳春花") == "欧阳**"
+    assert mask_name("欧阳") == "欧*"
     assert mask_id_number(None) == ""

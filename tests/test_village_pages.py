@@ -66,7 +66,8 @@ def test_settings_change_is_saved_and_audited_with_before_and_after(app, admin_w
     make_village()
     page = admin_web.post(
         "/v/jiangba/settings",
-        {"name": "蒋坝村", "base_score": "80", "red_list_size": "5", "categories": "一般户、党员户,脱贫户"},
+        {"name": "蒋坝村", "base_score": "80", "red_list_size": "5", "categories": "一般户、党员户,脱贫户",
+         "notice_days": "7"},
         follow_redirects=True,
     )
     assert "村设置已保存" in _text(page)
@@ -103,7 +104,7 @@ def test_dropping_a_category_in_use_is_refused_on_the_page(app, admin_web, make_
     make_village()
     make_household(categories=["低保户"])
     page = admin_web.post("/v/jiangba/settings", {"name": "蒋坝村", "base_score": "100", "red_list_size": "3",
-                                                  "require_review": "y", "categories": "一般户"})
+                                                  "require_review": "y", "categories": "一般户", "notice_days": "7"})
     assert "还有农户在用，不能删除" in _text(page)
     with app.app_context():
         assert "低保户" in villages.get_by_slug("jiangba").categories

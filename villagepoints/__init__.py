@@ -26,6 +26,9 @@ DEFAULTS = {
     "PER_PAGE": 50,
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_FAILURE_WINDOW_MINUTES": 15,
+    # Behind a reverse proxy (nginx), set to the number of proxies so that throttling
+    # counts the resident's address, not the proxy's.
+    "TRUSTED_PROXIES": 0,
 }
 
 
@@ -63,6 +66,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = database_url_from_env(app.instance_path)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _ensure_secret_key(app.instance_path)
+
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)

@@ -6,7 +6,7 @@ import json
 from typing import Any, Optional
 
 from .extensions import db
-from .models import AuditEntry, User
+from .models import AuditEntry, User, utcnow
 
 # Written as the actor of changes made from the command line.
 CLI_ACTOR = "命令行"
@@ -18,7 +18,8 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _dump(state: Optional[dict]) -> Optional[str]:
+def dump_state(state: Optional[dict]) -> Optional[str]:
+    """Return a before/after state as the JSON text the log stores: keys sorted, dates as ISO text."""
     if state is None:
         return None
     return json.dumps({k: _jsonable(v) for k, v in state.items()}, ensure_ascii=False, sort_keys=True)
@@ -36,19 +37,39 @@ def record(
     after: Optional[dict] = None,
 ) -> AuditEntry:
     """Add an audit entry to the session; the caller's transaction commits it with the change."""
-    entry = AuditEntry(
-        user_id=actor.id if actor is not None else None,
-        actor=actor.username if actor is not None else CLI_ACTOR,
-        village_id=village_id,
-        household_id=household_id,
-        action=action,
-        target=target,
-        summary=summary,
-        before=_dump(before),
-        after=_dump(after),
-    )
+    entry = AuditEntry(**row(
+        actor, action, village_id=village_id, household_id=household_id,
+        target=target, summary=summary, before=before, after=after,
+    ))
     db.session.add(entry)
     return entry
+
+
+def row(
+    actor: Optional[User],
+    action: str,
+    *,
+    village_id: Optional[int] = None,
+    household_id: Optional[int] = None,
+    target: str = "",
+    summary: str = "",
+    before: Optional[dict] = None,
+    after: Optional[dict] = None,
+    at: Optional[dt.datetime] = None,
+) -> dict:
+    """Return an audit entry as the plain column values record() stores, for a bulk insert."""
+    return {
+        "at": at or utcnow(),
+        "user_id": actor.id if actor is not None else None,
+        "actor": actor.username if actor is not None else CLI_ACTOR,
+        "village_id": village_id,
+        "household_id": household_id,
+        "action": action,
+        "target": target,
+        "summary": summary,
+        "before": dump_state(before),
+        "after": dump_state(after),
+    }
 
 
 def changed(before: dict, after: dict) -> tuple[dict, dict]:

@@ -11,7 +11,6 @@ A blank cell never erases a value already on file: to clear a field, edit the ho
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
@@ -23,15 +22,7 @@ from . import audit, households, sheets, villages
 from .extensions import db
 from .households import HouseholdFields
 from .models import AuditEntry, Group, Household, HouseholdCategory, User, Village, utcnow
-from .personal_data import (
-    InvalidIdNumber,
-    InvalidPhone,
-    id_check_char,
-    mask_id_number,
-    mask_phone,
-    normalize_id_number,
-    normalize_phone,
-)
+from .personal_data import InvalidIdNumber, InvalidPhone, id_check_char, normalize_id_number, normalize_phone
 
 # Field -> the header names villages use for it; the first one is the template's.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -63,7 +54,6 @@ TEMPLATE_EXAMPLE = {
     "note": "示例行，导入前请删除",
 }
 BATCH = 500
-_CODE = re.compile(r"^[0-9A-Za-z\-_]{1,30}$")
 _CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
 
 
@@ -266,7 +256,8 @@ def plan_import(
     planner = _Planner(village, register, create_groups)
     try:
         with sheets.SpreadsheetReader(
-            source, filename, COLUMNS, required=("head_name",), max_bytes=max_bytes, max_rows=max_rows
+            source, filename, COLUMNS, required=("head_name",), dates=("joined_on",),
+            max_bytes=max_bytes, max_rows=max_rows,
         ) as reader:
             for table in reader.tables():
                 for row in table.rows:
@@ -333,8 +324,9 @@ class _Planner:
         code = sheets.text(cells.get("code"))
         if code:
             code = code.replace(" ", "")
-            if not _CODE.match(code):
-                problem("code", "户编号只能用数字、字母、连字符，最多30位")
+            code_problem = households.code_problem(code)
+            if code_problem:
+                problem("code", code_problem)
         values["code"] = code or None
 
         try:
@@ -571,7 +563,6 @@ def _insert_households(
     """
     if not rows:
         return
-    today = dt.date.today()
     now = utcnow()
     records = []
     for r in rows:
@@ -586,7 +577,8 @@ def _insert_households(
             "group_id": group.id if group else None,
             "members": r.members,
             "address": (r.address or "").strip(),
-            "joined_on": r.joined_on or today,
+            # No date means on the register all along, as create_household stores it.
+            "joined_on": r.joined_on,
             "status": "active",
             "deactivation_note": "",
             "note": (r.note or "").strip(),
@@ -605,32 +597,16 @@ def _insert_households(
     ])
     entries = []
     for record, r in zip(records, rows):
-        state = {
-            "code": record["code"],
-            "head_name": record["head_name"],
-            "id_number": mask_id_number(record["id_number"]),
-            "phone": mask_phone(record["phone"]),
-            "group": r.group if record["group_id"] else None,
-            "members": record["members"],
-            "categories": sorted(set(r.categories)),
-            "address": record["address"],
-            "joined_on": record["joined_on"],
-            "status": "active",
-            "deactivated_on": None,
-            "deactivation_reason": None,
-            "note": record["note"],
-        }
-        entries.append({
-            "at": now,
-            "user_id": actor.id if actor is not None else None,
-            "actor": actor.username if actor is not None else audit.CLI_ACTOR,
-            "village_id": village.id,
-            "action": "household.create",
-            "target": f"农户 {record['code']} {record['head_name']}",
-            "summary": "",
-            "before": None,
-            "after": _dump(state),
-        })
+        state = households.state_values(
+            code=record["code"], head_name=record["head_name"], id_number=record["id_number"],
+            phone=record["phone"], group=r.group if record["group_id"] else None,
+            members=record["members"], categories=r.categories, address=record["address"],
+            joined_on=record["joined_on"], note=record["note"],
+        )
+        entries.append(audit.row(
+            actor, "household.create", village_id=village.id, household_id=ids[record["code"]],
+            target=f"农户 {record['code']} {record['head_name']}", after=state, at=now,
+        ))
     _insert_rows(AuditEntry, entries)
 
 
@@ -659,14 +635,6 @@ def _copy(connection, table: str, rows: list[dict]) -> None:
     with connection.connection.driver_connection.cursor() as cursor, cursor.copy(command) as copy:
         for row in rows:
             copy.write_row([row[c] for c in columns])
-
-
-def _dump(state: dict) -> str:
-    # The same JSON audit.record writes, so the log reads alike for every household.
-    return json.dumps(
-        {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in state.items()},
-        ensure_ascii=False, sort_keys=True,
-    )
 
 
 def _load(village: Village, ids: Iterable[int]) -> dict[int, Household]:

@@ -49,20 +49,58 @@ def name_initials(name: str) -> str:
 
 def state(household: Household) -> dict:
     """Return the household's fields as stored, for the audit log."""
+    return state_values(
+        code=household.code,
+        head_name=household.head_name,
+        id_number=household.id_number,
+        phone=household.phone,
+        group=household.group.name if household.group else None,
+        members=household.members,
+        categories=[r.name for r in household.category_rows],
+        address=household.address,
+        joined_on=household.joined_on,
+        status=household.status,
+        deactivated_on=household.deactivated_on,
+        deactivation_reason=household.deactivation_reason,
+        note=household.note,
+    )
+
+
+def state_values(
+    *,
+    code: str,
+    head_name: str,
+    id_number: Optional[str],
+    phone: Optional[str],
+    group: Optional[str],
+    members: int,
+    categories: Iterable[str],
+    address: str,
+    joined_on: Optional[dt.date],
+    note: str,
+    status: str = "active",
+    deactivated_on: Optional[dt.date] = None,
+    deactivation_reason: Optional[str] = None,
+) -> dict:
+    """Return the audit log's state of a household given as plain values (the group by name).
+
+    The import builds it for rows it inserts without ORM objects; the defaults are
+    those of a newly registered household. ID number and phone are masked here.
+    """
     return {
-        "code": household.code,
-        "head_name": household.head_name,
-        "id_number": mask_id_number(household.id_number),
-        "phone": mask_phone(household.phone),
-        "group": household.group.name if household.group else None,
-        "members": household.members,
-        "categories": sorted(r.name for r in household.category_rows),
-        "address": household.address,
-        "joined_on": household.joined_on,
-        "status": household.status,
-        "deactivated_on": household.deactivated_on,
-        "deactivation_reason": household.deactivation_reason,
-        "note": household.note,
+        "code": code,
+        "head_name": head_name,
+        "id_number": mask_id_number(id_number),
+        "phone": mask_phone(phone),
+        "group": group,
+        "members": members,
+        "categories": sorted(set(categories)),
+        "address": address,
+        "joined_on": joined_on,
+        "status": status,
+        "deactivated_on": deactivated_on,
+        "deactivation_reason": deactivation_reason,
+        "note": note,
     }
 
 
@@ -109,13 +147,29 @@ class CodeAllocator:
                 return code
 
 
+# Words the register's own pages use in their URLs (/households/new, /households/lookup).
+RESERVED_CODES = frozenset({"new", "lookup", "import"})
+_CODE = re.compile(r"^[0-9A-Za-z\-_]{1,30}$")
+
+
+def code_problem(code: str) -> Optional[str]:
+    """Say what is wrong with a household code, or return None when it can be used."""
+    if not _CODE.match(code or ""):
+        return "户编号只能用数字、字母、连字符，最多30位"
+    if code.lower() in RESERVED_CODES:
+        return f"“{code}”是系统保留字，不能用作户编号"
+    return None
+
+
 def _check(village: Village, fields: HouseholdFields, household: Optional[Household]) -> None:
     if not fields.head_name or not fields.head_name.strip():
         raise HouseholdError("户主姓名不能为空", "head_name")
     if len(fields.head_name.strip()) > 50:
         raise HouseholdError("户主姓名不能超过50个字", "head_name")
-    if fields.code is not None and not re.fullmatch(r"[0-9A-Za-z\-_]{1,30}", fields.code):
-        raise HouseholdError("户编号只能用数字、字母、连字符，最多30位", "code")
+    if fields.code is not None:
+        problem = code_problem(fields.code)
+        if problem:
+            raise HouseholdError(problem, "code")
     if not 1 <= fields.members <= 99:
         raise HouseholdError("家庭人口应在1到99之间", "members")
     if fields.group is not None and fields.group.village_id != village.id:

@@ -12,7 +12,9 @@ from typing import Iterable, Optional, Sequence
 
 from . import audit
 from .extensions import db
-from .models import AidSuspension, Entry, Honour, Household, QuarterState, Rule, User, Village, utcnow
+from .models import (
+    AidSuspension, Entry, Honour, Household, PointsExpiry, QuarterState, Redemption, Rule, User, Village, utcnow,
+)
 from .quarters import Quarter
 
 LIVE_STATUSES = ("pending", "approved")
@@ -434,8 +436,8 @@ class HouseholdScores:
     base: int
 
 
-def approved_sum(household_id: int, first: Optional[dt.date] = None, last: Optional[dt.date] = None) -> int:
-    """Sum a household's approved entries, optionally between two dates (inclusive)."""
+def approved_sum_query(household_id: int, first: Optional[dt.date] = None, last: Optional[dt.date] = None):
+    """Select the sum of a household's approved entries, optionally between two dates (inclusive)."""
     stmt = db.select(db.func.coalesce(db.func.sum(Entry.points), 0)).where(
         Entry.household_id == household_id, Entry.status == "approved"
     )
@@ -443,19 +445,37 @@ def approved_sum(household_id: int, first: Optional[dt.date] = None, last: Optio
         stmt = stmt.where(Entry.entry_date >= first)
     if last is not None:
         stmt = stmt.where(Entry.entry_date <= last)
-    return int(db.session.execute(stmt).scalar_one())
+    return stmt
+
+
+def approved_sum(household_id: int, first: Optional[dt.date] = None, last: Optional[dt.date] = None) -> int:
+    """Sum a household's approved entries, optionally between two dates (inclusive)."""
+    return int(db.session.execute(approved_sum_query(household_id, first, last)).scalar_one())
 
 
 def balance(household_id: int) -> int:
-    """Return the points a household can still spend: every approved entry ever (DESIGN §3)."""
-    return approved_sum(household_id)
+    """Return the points a household can still spend (DESIGN §3), in one statement.
+
+    Balance = every approved entry ever − points of redemptions not voided − points
+    written off as expired; each term is a sum of records, none is stored.
+    """
+    earned = approved_sum_query(household_id)
+    spent = db.select(db.func.coalesce(db.func.sum(Redemption.total_points), 0)).where(
+        Redemption.household_id == household_id, Redemption.voided_at.is_(None)
+    )
+    expired = db.select(db.func.coalesce(db.func.sum(PointsExpiry.points), 0)).where(
+        PointsExpiry.household_id == household_id
+    )
+    stmt = db.select(earned.scalar_subquery() - spent.scalar_subquery() - expired.scalar_subquery())
+    return int(db.session.execute(stmt).scalar_one())
 
 
 def scores_for(household: Household, on: Optional[dt.date] = None) -> HouseholdScores:
     """Return a household's quarter and year score and its spendable balance.
 
     Quarter score = base + approved entries dated in the quarter; the year score the
-    same over the year; balance = all approved entries ever (the base is not spendable).
+    same over the year. Redeeming never changes a score. Balance = all approved entries
+    ever − redemptions not voided − expired points (the base is not spendable).
     """
     on = on or dt.date.today()
     quarter = Quarter.of(on)

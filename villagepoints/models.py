@@ -6,9 +6,11 @@ from typing import Optional
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
+from sqlalchemy import false as sa_false
 from sqlalchemy import true as sa_true
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -72,6 +74,8 @@ class Village(db.Model):
     black_naming: Mapped[str] = mapped_column(String(10), default="masked", server_default="masked")
     notice_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
     objection_contact: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # Points earned in a year can be spent until the end of the next year (DESIGN §6, issue 5).
+    points_expire: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     groups: Mapped[list[Group]] = relationship(
@@ -446,3 +450,157 @@ class StarBand(db.Model):
     year: Mapped[int] = mapped_column(Integer)
     stars: Mapped[int] = mapped_column(Integer)
     min_score: Mapped[int] = mapped_column(Integer)
+
+
+STOCK_KINDS = {"in": "入库", "redeem": "兑换", "void": "作废退回", "adjust": "盘点调整"}
+STOCK_SOURCES = {"purchase": "采购", "donation": "捐赠"}
+
+
+class Item(db.Model):
+    """Something the points store gives out (商品), priced in points.
+
+    ``stock`` is the sum of the item's stock movements, kept on the row so a
+    redemption can lock and check it; the store module changes both together.
+    """
+
+    __tablename__ = "store_items"
+    __table_args__ = (
+        UniqueConstraint("village_id", "name"),
+        CheckConstraint("stock >= 0", name="stock_not_negative"),
+        CheckConstraint("price > 0", name="price_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    unit: Mapped[str] = mapped_column(String(10))
+    price: Mapped[int] = mapped_column(Integer)
+    category: Mapped[str] = mapped_column(String(50), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    stock: Mapped[int] = mapped_column(Integer, default=0)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class StockMovement(db.Model):
+    """One change to an item's stock: stock-in, redemption, void or stocktake adjustment.
+
+    ``quantity`` is signed (stock-in and void > 0, redemption < 0, adjustment either
+    way) and ``stock_after`` is the stock it left, so an item's history reads like a
+    bank statement.
+    """
+
+    __tablename__ = "stock_movements"
+    __table_args__ = (Index("ix_stock_movements_item_id_id", "item_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("store_items.id"))
+    kind: Mapped[str] = mapped_column(String(10))
+    quantity: Mapped[int] = mapped_column(Integer)
+    stock_after: Mapped[int] = mapped_column(Integer)
+    moved_on: Mapped[dt.date] = mapped_column(Date)
+    # Stock-in: purchase or donation, and from whom.
+    source: Mapped[str] = mapped_column(String(20), default="")
+    supplier: Mapped[str] = mapped_column(String(100), default="")
+    # Stocktake: the quantity counted on the shelf.
+    counted: Mapped[Optional[int]] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+    redemption_id: Mapped[Optional[int]] = mapped_column(ForeignKey("redemptions.id"), index=True)
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    created_by_name: Mapped[str] = mapped_column(String(50), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    item: Mapped[Item] = relationship()
+    redemption: Mapped[Optional["Redemption"]] = relationship()
+
+
+class ReceiptCounter(db.Model):
+    """The last receipt number handed out in a village and year; locked while a number is taken."""
+
+    __tablename__ = "store_receipt_counters"
+
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Redemption(db.Model):
+    """One visit at the store (兑换): items out, points spent, a receipt.
+
+    ``total_points`` and ``item_count`` sum the lines; a void keeps the row and
+    marks ``voided_at``. ``token`` is the counter form's idempotency token.
+    """
+
+    __tablename__ = "redemptions"
+    __table_args__ = (
+        UniqueConstraint("village_id", "receipt_no"),
+        Index("ix_redemptions_village_date", "village_id", "redeemed_on"),
+        Index("ix_redemptions_household_date", "household_id", "redeemed_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"))
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"))
+    receipt_no: Mapped[str] = mapped_column(String(20))
+    token: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
+    redeemed_on: Mapped[dt.date] = mapped_column(Date)
+    total_points: Mapped[int] = mapped_column(Integer)
+    item_count: Mapped[int] = mapped_column(Integer)
+    balance_after: Mapped[int] = mapped_column(Integer)
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    created_by_name: Mapped[str] = mapped_column(String(50), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    voided_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    voided_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    voided_by_name: Mapped[str] = mapped_column(String(50), default="")
+    void_reason: Mapped[str] = mapped_column(Text, default="")
+
+    household: Mapped[Household] = relationship()
+    created_by: Mapped[Optional[User]] = relationship(foreign_keys=[created_by_id])
+    lines: Mapped[list["RedemptionLine"]] = relationship(
+        back_populates="redemption", cascade="all, delete-orphan", order_by="RedemptionLine.id"
+    )
+
+    @property
+    def is_voided(self) -> bool:
+        return self.voided_at is not None
+
+
+class RedemptionLine(db.Model):
+    """One item on a redemption, with the name, unit and price it had at the time."""
+
+    __tablename__ = "redemption_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    redemption_id: Mapped[int] = mapped_column(ForeignKey("redemptions.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("store_items.id"), index=True)
+    item_name: Mapped[str] = mapped_column(String(100))
+    unit: Mapped[str] = mapped_column(String(10))
+    price: Mapped[int] = mapped_column(Integer)
+    quantity: Mapped[int] = mapped_column(Integer)
+    points: Mapped[int] = mapped_column(Integer)
+
+    redemption: Mapped[Redemption] = relationship(back_populates="lines")
+    item: Mapped[Item] = relationship()
+
+
+class PointsExpiry(db.Model):
+    """Points of one year left unspent at the end of the next year, written off (积分过期).
+
+    Counted against the balance like a redemption; ``points`` is positive.
+    """
+
+    __tablename__ = "points_expiries"
+    __table_args__ = (Index("ix_points_expiries_household_year", "household_id", "points_year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"), index=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"))
+    points_year: Mapped[int] = mapped_column(Integer)
+    points: Mapped[int] = mapped_column(Integer)
+    expired_on: Mapped[dt.date] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    household: Mapped[Household] = relationship()

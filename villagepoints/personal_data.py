@@ -67,8 +67,16 @@ def mask_phone(value: str | None) -> str:
     return value[:3] + "*" * (len(value) - 7) + value[-4:]
 
 
+# Two-character surnames, so that 欧阳春花 is shown as 欧阳** and not 欧***.
+COMPOUND_SURNAMES = frozenset(
+    "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 夏侯 轩辕 令狐 钟离 端木 独孤 "
+    "南宫 西门 百里 呼延 万俟 闻人 澹台 申屠 太史 公冶 赫连 濮阳 拓跋 完颜 东郭 第五".split()
+)
+
+
 def mask_name(value: str) -> str:
     """Keep the surname only, as public notices name people: 张*, 欧阳**."""
     if not value:
         return ""
-    return value[0] + "*" * (len(value) - 1)
+    keep = 2 if len(value) > 2 and value[:2] in COMPOUND_SURNAMES else 1
+    return value[:keep] + "*" * (len(value) - keep)

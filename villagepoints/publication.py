@@ -90,6 +90,18 @@ def build_snapshot(village: Village, quarter: Quarter) -> dict:
     }
 
 
+def shown_numbers(village: Village, quarter: Quarter) -> tuple[dict, Optional[Publication]]:
+    """Return the numbers to show for a quarter and the publication they come from.
+
+    A published or closed quarter shows its snapshot in force, so later changes never
+    alter it; an open quarter (never published, or reopened) is computed live (None).
+    """
+    publication = current_publication(village, quarter)
+    if publication is not None:
+        return snapshot_of(publication), publication
+    return build_snapshot(village, quarter), None
+
+
 def pending_count(village: Village, quarter: Quarter) -> int:
     """Count entries in the quarter still waiting for review."""
     return int(db.session.execute(

@@ -22,6 +22,10 @@ class LookupRefused(ValueError):
     """A resident's lookup that found nothing or was throttled; the message is safe to show."""
 
 
+class LookupThrottled(LookupRefused):
+    """A lookup refused because of too many recent failures, whatever was typed."""
+
+
 def public_name(row: dict, naming: str) -> str:
     """Name a black-listed household as the village chose: full name, 张*, or the group only."""
     if naming == "full":
@@ -41,9 +45,18 @@ def board(village: Village, today: Optional[dt.date] = None) -> Optional[dict]:
         return None
     today = today or dt.date.today()
     snap = snapshot_of(publication)
-    black = [{**row, "head_name": public_name(row, village.black_naming),
-              "code": row["code"] if village.black_naming == "full" else ""} for row in snap["black"]]
-    keep = ("code", "head_name", "group", "score", "rank", "reasons")
+    black_ids = {row["household_id"] for row in snap["black"]}
+
+    def named(row: dict) -> dict:
+        # The ranking names black-listed households the same way as the black list:
+        # their rank and score would otherwise point back to the full name.
+        if row["household_id"] not in black_ids:
+            return row
+        return {**row, "head_name": public_name(row, village.black_naming),
+                "code": row["code"] if village.black_naming == "full" else ""}
+
+    ranked = ("code", "head_name", "group", "score", "rank")
+    listed = ranked + ("reasons",)
     return {
         "label": snap["label"],
         "quarter": publication.quarter,
@@ -52,9 +65,9 @@ def board(village: Village, today: Optional[dt.date] = None) -> Optional[dict]:
         "notice_ends_on": publication.notice_ends_on,
         "notice_open": publication.notice_starts_on <= today <= publication.notice_ends_on,
         "contact": publication.contact,
-        "ranking": [{k: r[k] for k in ("code", "head_name", "group", "score", "rank")} for r in snap["tally"]],
-        "red": [{k: r[k] for k in keep} for r in snap["red"]],
-        "black": [{k: r[k] for k in keep} for r in black],
+        "ranking": [{k: r[k] for k in ranked} for r in map(named, snap["tally"])],
+        "red": [{k: r[k] for k in listed} for r in snap["red"]],
+        "black": [{k: r[k] for k in listed} for r in map(named, snap["black"])],
     }
 
 
@@ -80,7 +93,7 @@ def lookup(village: Village, code: str, id_tail: str, remote_addr: str) -> House
         throttle.check("lookup", key, remote_addr, per_key=LOOKUP_PER_HOUSEHOLD, per_addr=LOOKUP_PER_ADDRESS,
                        window_minutes=LOOKUP_WINDOW_MINUTES)
     except throttle.Throttled as exc:
-        raise LookupRefused(f"查询次数过多，请{LOOKUP_WINDOW_MINUTES}分钟后再试") from exc
+        raise LookupThrottled(f"查询次数过多，请{LOOKUP_WINDOW_MINUTES}分钟后再试") from exc
     household = db.session.execute(
         db.select(Household).filter_by(village_id=village.id, code=code)
     ).scalar_one_or_none()

@@ -21,7 +21,7 @@ from typing import Any, BinaryIO, Iterable, Iterator, Mapping, Optional, Sequenc
 import openpyxl
 from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.utils import column_index_from_string, get_column_letter
-from openpyxl.utils.datetime import from_excel
+from openpyxl.utils.datetime import WINDOWS_EPOCH, from_excel
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -107,7 +107,7 @@ def clean_value(value: Any) -> Any:
         return value.date()
     if isinstance(value, (dt.date, int, float)):
         return value
-    if isinstance(value, dt.time):
+    if isinstance(value, (dt.time, dt.timedelta)):
         return None
     return clean_text(str(value)) or None
 
@@ -155,19 +155,18 @@ def to_int(value: Any) -> Optional[int]:
 
 
 def to_date(value: Any) -> Optional[dt.date]:
-    """Return a date from a date cell, an Excel serial number, or 2024-03-01 / 2024/3/1 / 2024年3月1日."""
+    """Return a date from a date cell or from text: 2024-03-01 / 2024/3/1 / 2024年3月1日 / 20240301.
+
+    Serial numbers are turned into dates by the reader, which knows the workbook's
+    epoch; a number that reaches here is read as typed digits (20240301).
+    """
     if value is None:
         return None
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
-    if isinstance(value, (int, float)):
-        # A date cell whose format openpyxl did not recognise arrives as its serial number.
-        if 1 <= value < 2958466:
-            return from_excel(value).date()
-        raise CellError(f"日期格式不正确：{value}")
-    raw = str(value).replace(" ", "")
+    raw = text(value).replace(" ", "")
     for pattern in _DATE_TEXT:
         match = pattern.match(raw)
         if match:
@@ -208,7 +207,8 @@ class SpreadsheetReader:
     ``aliases`` maps each field to the header names it may appear under; the header row
     is the row among the first non-blank rows that names the most fields and includes
     every ``required`` field. Sheets without such a row (a notes sheet) are skipped.
-    Use as a context manager so the file is closed.
+    In the ``dates`` fields of an .xlsx, a number that can be an Excel serial date
+    (DATE_SERIALS) is given as that date. Use as a context manager so the file is closed.
     """
 
     def __init__(
@@ -218,12 +218,14 @@ class SpreadsheetReader:
         aliases: Mapping[str, Sequence[str]],
         *,
         required: Sequence[str] = (),
+        dates: Sequence[str] = (),
         max_bytes: int = MAX_BYTES,
         max_rows: int = MAX_ROWS,
     ) -> None:
         self.filename = filename or ""
         self.extension = os.path.splitext(self.filename.lower())[1]
         self.required = tuple(required)
+        self.dates = tuple(dates)
         self.max_rows = max_rows
         self.rows_read = 0
         self.sheet_names: list[str] = []
@@ -232,7 +234,9 @@ class SpreadsheetReader:
         self._lookup = {header_key(alias): name for name, names in aliases.items() for alias in names}
         self._aliases = aliases
         self._owned: Optional[BinaryIO] = None
-        self._book: Optional[_XlsxBook] = None
+        self._archive: Optional[zipfile.ZipFile] = None
+        self._book: Optional[openpyxl.Workbook] = None
+        self._epoch = WINDOWS_EPOCH
         self._stream = self._open(source)
         try:
             self._check_size(max_bytes)
@@ -253,8 +257,11 @@ class SpreadsheetReader:
     def close(self) -> None:
         """Release the workbook and any file this reader opened."""
         if self._book is not None:
-            self._book.archive.close()
+            self._book.close()
             self._book = None
+        if self._archive is not None:
+            self._archive.close()
+            self._archive = None
         if self._owned is not None:
             self._owned.close()
             self._owned = None
@@ -263,7 +270,7 @@ class SpreadsheetReader:
         """Yield each sheet's table; consume one table's rows before asking for the next."""
         found = False
         if self.extension == ".xlsx":
-            sources = ((name, self._xlsx_rows(part)) for name, part in self._book.sheets)
+            sources = ((sheet.title, self._xlsx_rows(sheet)) for sheet in self._book.worksheets)
         else:
             sources = iter([(self.sheet_names[0], self._csv_rows())])
         for title, raw_rows in sources:
@@ -319,27 +326,41 @@ class SpreadsheetReader:
 
     def _open_xlsx(self) -> None:
         try:
-            archive = zipfile.ZipFile(self._stream)
-            unpacked = sum(info.file_size for info in archive.infolist())
+            # The declared sizes bind: zipfile stops a member at its declared size.
+            self._archive = zipfile.ZipFile(self._stream)
+            unpacked = sum(info.file_size for info in self._archive.infolist())
             if unpacked > MAX_UNPACKED_BYTES:
                 raise SheetError("文件解压后过大，不像是农户名册，请检查文件")
-            self._book = _XlsxBook(archive)
+            with warnings.catch_warnings():
+                # openpyxl warns about parts it drops (a missing default style, print
+                # areas); the cell values, all we read, are unaffected.
+                warnings.simplefilter("ignore", UserWarning)
+                self._book = openpyxl.load_workbook(self._stream, read_only=True, data_only=True)
+            self._epoch = self._book.epoch
         except SheetError:
             raise
-        except Exception as exc:  # zipfile and the XML parser raise many kinds on a broken file
+        except Exception as exc:  # zipfile, the XML parser and openpyxl raise many kinds on a broken file
             raise SheetError(
                 "无法读取这个 .xlsx 文件，文件可能已损坏，或不是 Excel 文件。请用 Excel 或 WPS 打开后重新保存"
             ) from exc
-        self.sheet_names = [name for name, _part in self._book.sheets]
+        self.sheet_names = [sheet.title for sheet in self._book.worksheets]
 
-    def _xlsx_rows(self, part: str) -> Iterator[tuple[int, list[Any], list[Any]]]:
-        merges = _read_merges(self._book.archive, part)
+    def _xlsx_rows(self, sheet: ReadOnlyWorksheet) -> Iterator[tuple[int, list[Any], list[Any]]]:
+        # Read-only mode does not expose merged ranges: scan the sheet's own part for
+        # them. _worksheet_path is that part's name in openpyxl 3.1 (pinned in setup.cfg).
+        merges = _read_merges(self._archive, sheet._worksheet_path)
         starts: dict[int, list[tuple[int, int, int, int]]] = {}
         for merge in merges:
             starts.setdefault(merge[0], []).append(merge)
         active: list[tuple[tuple[int, int, int, int], Any]] = []
+        # The <dimension> a sheet declares is not checked by openpyxl; one that
+        # understates the sheet would cut rows and columns off.
+        sheet.reset_dimensions()
         try:
-            for number, own in self._book.rows(part):
+            # From row 1, with a blank row for every row the file leaves out, so
+            # counting gives the row numbers Excel shows.
+            for number, raw in enumerate(_quietly(sheet.iter_rows(min_row=1, values_only=True)), start=1):
+                own = [None if v in _ERROR_VALUES else clean_value(v) for v in raw]
                 values = own
                 if starts or active:
                     values = list(own)
@@ -354,7 +375,9 @@ class SpreadsheetReader:
                                 values[col - 1] = value
                     active = [item for item in active if item[0][2] > number]
                 yield number, own, values
-        except ElementTree.ParseError as exc:
+        except SheetError:
+            raise
+        except Exception as exc:  # a damaged part fails only when its rows are read
             raise SheetError("这个 .xlsx 文件的内容有损坏，请用 Excel 或 WPS 打开后重新保存") from exc
 
     # -- csv --
@@ -379,12 +402,12 @@ class SpreadsheetReader:
     # -- header and rows --
 
     def _table(self, title: str, raw_rows: Iterator[tuple[int, list[Any], list[Any]]]) -> Optional[Table]:
-        scanned: list[tuple[int, list[Any]]] = []
+        scanned: list[tuple[int, list[Any], list[Any]]] = []
         best: Optional[tuple[int, int, dict[str, int]]] = None
         for number, own, values in raw_rows:
             if not any(v is not None for v in own):
                 continue
-            scanned.append((number, values))
+            scanned.append((number, own, values))
             columns = self._match_header(values)
             if all(name in columns for name in self.required):
                 count = len(columns)
@@ -396,9 +419,9 @@ class SpreadsheetReader:
             raw_rows.close()
             return None
         header_row, _count, positions = best
-        header_values = next(v for n, v in scanned if n == header_row)
+        header_values = next(v for n, _own, v in scanned if n == header_row)
         headers = {name: _SPACES.sub("", header_values[i]) for name, i in positions.items()}
-        pending = [(n, v) for n, v in scanned if n > header_row]
+        pending = [item for item in scanned if item[0] > header_row]
         return Table(
             sheet=title,
             header_row=header_row,
@@ -421,14 +444,15 @@ class SpreadsheetReader:
         title: str,
         positions: dict[str, int],
         headers: dict[str, str],
-        pending: list[tuple[int, list[Any]]],
+        pending: list[tuple[int, list[Any], list[Any]]],
         raw_rows: Iterator[tuple[int, list[Any], list[Any]]],
     ) -> Iterator[Row]:
         header_keys = {name: header_key(text) for name, text in headers.items()}
+        date_fields = [name for name in self.dates if name in positions]
+        low, high = DATE_SERIALS
 
         def own_rows() -> Iterator[tuple[int, list[Any], list[Any]]]:
-            for number, values in pending:
-                yield number, values, values
+            yield from pending
             yield from raw_rows
 
         for number, own, values in own_rows():
@@ -439,8 +463,28 @@ class SpreadsheetReader:
             # Printed registers repeat the header on every page.
             if all(header_key(row[name]) == key for name, key in header_keys.items() if row[name] is not None):
                 continue
+            for name in date_fields:
+                value = row[name]
+                if type(value) in (int, float) and low <= value < high:
+                    row[name] = from_excel(value, self._epoch).date()
             self._count_row()
             yield Row(title, number, row)
+
+
+def _quietly(rows: Iterator[Sequence[Any]]) -> Iterator[Sequence[Any]]:
+    """Yield openpyxl's rows with its UserWarnings silenced, one row at a time.
+
+    Parsing a sheet warns about parts openpyxl drops, such as the <extLst> where
+    Excel keeps drop-down lists that refer to another sheet; they do not touch cell
+    values. The filter is set around each step only, never while our code runs.
+    """
+    while True:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            row = next(rows, None)
+        if row is None:
+            return
+        yield row
 
 
 def _read_merges(archive: zipfile.ZipFile, part: str) -> list[tuple[int, int, int, int]]:
@@ -512,17 +556,24 @@ def _csv_encoding(stream: BinaryIO) -> str:
 # --- writing -----------------------------------------------------------------------
 
 
-def escape_cell(value: Any) -> Any:
-    """Make text that starts like a formula (=, +, -, @, tab, CR) safe to put in a cell.
+def formula_like(value: Any) -> bool:
+    """Tell whether a value is text that starts like a formula (=, +, -, @, tab, CR)."""
+    return isinstance(value, str) and value.startswith(_FORMULA_START)
 
-    A leading apostrophe is the usual guard against formula injection: openpyxl then
-    stores plain text, and Excel, WPS and LibreOffice show it instead of evaluating it.
-    It is visible, which we prefer to an invisible zero-width mark that would break
-    searching and copying. Numbers and dates pass unchanged.
+
+def put_text_safely(cell: Any, value: Any) -> Any:
+    """Put a value in a cell so that text starting like a formula stays text, shown as typed.
+
+    The cell is stored as a string marked with Excel's quote prefix (what Excel does when
+    one types '=...), so "=HYPERLINK(...)" prints as typed and is never evaluated, and
+    no visible apostrophe is added to the person's text.
     """
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    cell.value = value
+    if cell.data_type == "f":
+        cell.data_type = "s"
+    if formula_like(value):
+        cell.quotePrefix = True
+    return cell
 
 
 def workbook_bytes(
@@ -536,7 +587,7 @@ def workbook_bytes(
     """Write one sheet with a bold header row and return the .xlsx file as bytes.
 
     ``text_columns`` (0-based) are formatted as text, so Excel keeps ID numbers and
-    codes with leading zeros exactly as typed. Every text cell goes through escape_cell.
+    codes with leading zeros exactly as typed. Every cell goes through put_text_safely.
     """
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -553,14 +604,14 @@ def workbook_bytes(
     bold = Font(bold=True)
     header_cells = []
     for name in headers:
-        cell = WriteOnlyCell(sheet, value=escape_cell(name))
+        cell = put_text_safely(WriteOnlyCell(sheet), name)
         cell.font = bold
         header_cells.append(cell)
     sheet.append(header_cells)
     for row in rows:
         cells = []
         for index, value in enumerate(row):
-            cell = WriteOnlyCell(sheet, value=escape_cell(value))
+            cell = put_text_safely(WriteOnlyCell(sheet), value)
             if index in text_columns:
                 cell.number_format = "@"
             cells.append(cell)

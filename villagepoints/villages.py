@@ -7,9 +7,20 @@ from typing import Iterable, Optional
 from . import audit
 from .rules import seed_default_rules
 from .extensions import db
-from .models import DEFAULT_CATEGORIES, Group, Household, HouseholdCategory, User, Village
+from .models import BLACK_NAMING, DEFAULT_CATEGORIES, Group, Household, HouseholdCategory, User, Village
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,49}$")
+# The settings of the red and black lists and of publishing (DESIGN §4–§5).
+LIST_SETTINGS = (
+    "red_top_enabled",
+    "red_honours_enabled",
+    "black_below_base_enabled",
+    "black_aid_enabled",
+    "black_trigger_enabled",
+    "black_naming",
+    "notice_days",
+    "objection_contact",
+)
 
 
 class VillageError(ValueError):
@@ -90,6 +101,7 @@ def settings_of(village: Village) -> dict:
         "require_review": village.require_review,
         "red_list_size": village.red_list_size,
         "categories": village.categories,
+        **{key: getattr(village, key) for key in LIST_SETTINGS},
     }
 
 
@@ -98,6 +110,16 @@ def _check_settings(base_score: int, red_list_size: int) -> None:
         raise VillageError("基础分应在0到10000之间")
     if not 1 <= red_list_size <= 100:
         raise VillageError("红榜名额应在1到100之间")
+
+
+def _check_list_settings(changes: dict) -> None:
+    if "black_naming" in changes and changes["black_naming"] not in BLACK_NAMING:
+        raise VillageError("黑榜显示方式只能是：" + "、".join(BLACK_NAMING.values()))
+    # The same bounds as publishing: a notice period outside them could never be used.
+    if "notice_days" in changes and not 1 <= int(changes["notice_days"]) <= 60:
+        raise VillageError("公示期应在1到60天之间")
+    if "objection_contact" in changes and len(changes["objection_contact"]) > 200:
+        raise VillageError("异议联系方式不能超过200个字")
 
 
 def update_village(
@@ -109,8 +131,16 @@ def update_village(
     require_review: bool,
     red_list_size: int,
     categories: Iterable[str],
+    red_top_enabled: Optional[bool] = None,
+    red_honours_enabled: Optional[bool] = None,
+    black_below_base_enabled: Optional[bool] = None,
+    black_aid_enabled: Optional[bool] = None,
+    black_trigger_enabled: Optional[bool] = None,
+    black_naming: Optional[str] = None,
+    notice_days: Optional[int] = None,
+    objection_contact: Optional[str] = None,
 ) -> None:
-    """Change a village's name and settings."""
+    """Change a village's name and settings; list and publishing settings left as None keep their value."""
     name = (name or "").strip()
     if not name:
         raise VillageError("村名不能为空")
@@ -123,12 +153,22 @@ def update_village(
     if any(len(c) > 20 for c in categories):
         raise VillageError("户类别名称不能超过20个字")
     _refuse_dropping_used_categories(village, [c for c in village.categories if c not in categories])
+    given = dict(
+        red_top_enabled=red_top_enabled, red_honours_enabled=red_honours_enabled,
+        black_below_base_enabled=black_below_base_enabled, black_aid_enabled=black_aid_enabled,
+        black_trigger_enabled=black_trigger_enabled, black_naming=black_naming,
+        notice_days=notice_days, objection_contact=objection_contact,
+    )
+    list_settings = {k: (v.strip() if isinstance(v, str) else v) for k, v in given.items() if v is not None}
+    _check_list_settings(list_settings)
     before = {"name": village.name, **settings_of(village)}
     village.name = name
     village.base_score = base_score
     village.require_review = require_review
     village.red_list_size = red_list_size
     village.category_list = "、".join(categories)
+    for key, value in list_settings.items():
+        setattr(village, key, bool(value) if key.endswith("_enabled") else value)
     old, new = audit.changed(before, {"name": village.name, **settings_of(village)})
     if new:
         audit.record(actor, "village.update", village_id=village.id, target=f"村 {village.name}", before=old, after=new)

@@ -4,8 +4,8 @@ from flask import Flask
 
 def register_cli(app: Flask) -> None:
     """Add every command module's commands to the app's CLI."""
-    from . import core, demo, imports
+    from . import core, demo, entries, exports, imports, quarters, store
 
-    for module in (core, imports, demo):
+    for module in (core, imports, entries, demo, exports, quarters, store):
         for command in module.commands:
             app.cli.add_command(command)

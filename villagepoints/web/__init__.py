@@ -22,10 +22,19 @@ def _load_user(user_id: str) -> User | None:
 def register_web(app: Flask) -> None:
     """Attach blueprints, error handlers and template helpers to the app."""
     from . import audit_log, auth, households, imports, main, rules, users, villages
-    from . import entries, household_records, review
+    from . import entries, entry_imports, household_records, review
+    from . import public
+    from . import quarters
+    from . import exports
+    from . import store
 
     for module in (
         auth, main, villages, users, households, imports, audit_log, rules, entries, review, household_records,
+        entry_imports,
+        public,
+        quarters,
+        exports,
+        store,
     ):
         app.register_blueprint(module.bp)
 

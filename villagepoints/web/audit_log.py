@@ -12,7 +12,7 @@ from wtforms.validators import Optional as Blank
 
 from .. import audit
 from ..extensions import db
-from ..models import DEACTIVATION_REASONS, HOUSEHOLD_STATUSES, ROLE_LABELS, AuditEntry, User, Village
+from ..models import BLACK_NAMING, DEACTIVATION_REASONS, HOUSEHOLD_STATUSES, ROLE_LABELS, AuditEntry, User, Village
 from .access import role_required
 from .villages_forms import ChineseForm
 
@@ -52,6 +52,7 @@ ACTION_LABELS = {
     "quarter.close": "关闭季度",
     "objection.create": "登记异议",
     "objection.answer": "答复异议",
+    "stars.update": "设置星级农户分数线",
     "honour.create": "登记荣誉",
     "aid_suspension.create": "登记歇帮",
     "item.create": "新增商品",
@@ -60,6 +61,8 @@ ACTION_LABELS = {
     "stock.adjust": "调整库存",
     "redemption.create": "积分兑换",
     "redemption.void": "作废兑换",
+    "points.expire": "积分过期",
+    "export.register_full": "导出完整农户台账",
 }
 
 FIELD_LABELS = {
@@ -93,6 +96,26 @@ FIELD_LABELS = {
     "points": "分值",
     "entry_date": "日期",
     "reverses": "冲正记录",
+    "points_expire": "积分按年过期",
+    "unit": "单位",
+    "price": "兑换积分",
+    "category": "类别",
+    "stock": "库存",
+    "receipt_no": "兑换单号",
+    "items": "商品",
+    "red_top_enabled": "排名靠前上红榜",
+    "red_honours_enabled": "获荣誉上红榜",
+    "black_below_base_enabled": "低于基础分上黑榜",
+    "black_aid_enabled": "被歇帮上黑榜",
+    "black_trigger_enabled": "有黑榜事项上黑榜",
+    "black_naming": "黑榜显示方式",
+    "notice_days": "公示天数",
+    "objection_contact": "异议联系方式",
+    "bands": "星级分数线",
+    "quarter": "季度",
+    "version": "版本",
+    "notice_ends_on": "公示截止",
+    "contact": "异议联系",
 }
 
 # Stored codes that read better as their Chinese names.
@@ -100,6 +123,7 @@ _VALUE_LABELS = {
     "role": ROLE_LABELS,
     "status": {**HOUSEHOLD_STATUSES, "pending": "待审核", "approved": "已生效", "rejected": "已驳回"},
     "deactivation_reason": DEACTIVATION_REASONS,
+    "black_naming": BLACK_NAMING,
 }
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from .. import households, ledger
+from .. import households, ledger, store
 from ..extensions import db
 from ..ledger import LedgerError
 from ..models import AidSuspension, Entry, Honour, Household, Village
@@ -31,7 +31,8 @@ def ledger_panel_context(household: Household, honour_form=None, suspension_form
 
     Keys: ledger_scores (ledger.HouseholdScores), ledger_entries (newest first, at most
     PANEL_ENTRIES), ledger_entry_total, ledger_honours, ledger_suspensions,
-    honour_form, suspension_form. A fixed number of queries, whatever the entry count.
+    honour_form, suspension_form, store_summary (store.HouseholdStore: latest redemptions
+    and points expiry). A fixed number of queries, whatever the entry count.
     """
     entries = db.session.execute(
         db.select(Entry).where(Entry.household_id == household.id)
@@ -54,6 +55,7 @@ def ledger_panel_context(household: Household, honour_form=None, suspension_form
             db.select(AidSuspension).where(AidSuspension.household_id == household.id)
             .order_by(AidSuspension.starts_on.desc(), AidSuspension.id.desc())
         ).scalars().all(),
+        "store_summary": store.household_summary(household),
         "honour_form": honour_form or HonourForm(formdata=None),
         "suspension_form": suspension_form or AidSuspensionForm(formdata=None),
     }

@@ -2,12 +2,6 @@
 from __future__ import annotations
 
 import io
-import os
-import re
-import secrets
-import time
-from pathlib import Path
-from typing import Optional
 
 from flask import (
     Blueprint,
@@ -26,19 +20,14 @@ from .. import household_import
 from ..extensions import db
 from ..models import Village
 from .access import village_view
-from .imports_forms import TOKEN_PATTERN, PlanForm, UploadForm
+from .imports_forms import PlanForm, UploadForm
+from .uploads import UploadTooLarge, display_name, store, stored
 
 bp = Blueprint("imports", __name__)
 
 PROBLEMS_SHOWN = 500
 SAMPLE_ROWS = 20
-# Uploads abandoned at the preview are removed after a day.
-STALE_SECONDS = 24 * 3600
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-class UploadTooLarge(Exception):
-    """The upload is over the import size limit."""
 
 
 @bp.route("/v/<slug>/import", methods=["GET", "POST"])
@@ -46,9 +35,9 @@ class UploadTooLarge(Exception):
 def upload(village: Village):
     form = UploadForm()
     if form.validate_on_submit():
-        filename = _display_name(form.file.data.filename)
+        filename = display_name(form.file.data.filename)
         try:
-            token = _store(form.file.data.stream, filename)
+            token = store(form.file.data.stream, filename)
         except UploadTooLarge:
             limit = current_app.config["IMPORT_MAX_BYTES"] // 1024 // 1024
             flash(f"文件超过 {limit} MB 的上限，请拆分后分批导入", "danger")
@@ -61,7 +50,7 @@ def upload(village: Village):
 @village_view("clerk")
 def preview(village: Village):
     form = PlanForm()
-    if not form.validate_on_submit() or not _stored(form.token.data).exists():
+    if not form.validate_on_submit() or not stored(form.token.data).exists():
         return _expired(village)
     return _preview(
         village, form.skip_invalid.data == "1", form.create_groups.data == "1", form.token.data, form.filename.data
@@ -72,7 +61,7 @@ def preview(village: Village):
 @village_view("clerk")
 def confirm(village: Village):
     form = PlanForm()
-    if not form.validate_on_submit() or not _stored(form.token.data).exists():
+    if not form.validate_on_submit() or not stored(form.token.data).exists():
         return _expired(village)
     token, filename = form.token.data, form.filename.data
     skip_invalid, create_groups = form.skip_invalid.data == "1", form.create_groups.data == "1"
@@ -88,7 +77,7 @@ def confirm(village: Village):
         db.session.rollback()
         flash("导入时农户台账正好被他人修改，没有导入任何数据。请核对下面的预览后再确认一次", "danger")
         return _preview(village, skip_invalid, create_groups, token, filename)
-    _stored(token).unlink(missing_ok=True)
+    stored(token).unlink(missing_ok=True)
     session["import_result"] = {
         "filename": filename, "added": result.added, "updated": result.updated,
         "unchanged": result.unchanged, "refused": result.refused, "groups_created": result.groups_created,
@@ -127,7 +116,7 @@ def _preview(village: Village, skip_invalid: bool, create_groups: bool, token: s
     try:
         plan = _plan(village, token, filename, skip_invalid, create_groups)
     except household_import.ImportRefused as exc:
-        _stored(token).unlink(missing_ok=True)
+        stored(token).unlink(missing_ok=True)
         flash(str(exc), "danger")
         return _upload_page(village, UploadForm(formdata=None))
     adds = [r for r in plan.rows if r.action == "add"]
@@ -140,7 +129,7 @@ def _preview(village: Village, skip_invalid: bool, create_groups: bool, token: s
 
 def _plan(village: Village, token: str, filename: str, skip_invalid: bool, create_groups: bool):
     return household_import.plan_import(
-        village, _stored(token), filename, skip_invalid=skip_invalid, create_groups=create_groups,
+        village, stored(token), filename, skip_invalid=skip_invalid, create_groups=create_groups,
         max_bytes=current_app.config["IMPORT_MAX_BYTES"], max_rows=current_app.config["IMPORT_MAX_ROWS"],
     )
 
@@ -148,53 +137,3 @@ def _plan(village: Village, token: str, filename: str, skip_invalid: bool, creat
 def _expired(village: Village):
     flash("上传的文件已找不到（可能已经导入过，或已过期），请重新上传", "warning")
     return redirect(url_for("imports.upload", slug=village.slug))
-
-
-def _folder() -> Path:
-    folder = Path(current_app.instance_path) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _stored(token: str) -> Path:
-    """Return the path of a stored upload; the token's pattern keeps it inside the folder."""
-    if not re.fullmatch(TOKEN_PATTERN, token or ""):
-        return _folder() / "missing"
-    return _folder() / token
-
-
-def _store(stream, filename: str) -> str:
-    """Copy the upload under instance/imports/ with a random name, refusing it past the size limit."""
-    folder = _folder()
-    _remove_stale(folder)
-    extension = os.path.splitext(filename)[1].lower().lstrip(".")
-    token = f"{secrets.token_hex(16)}.{extension}"
-    limit = current_app.config["IMPORT_MAX_BYTES"]
-    path = folder / token
-    size = 0
-    with open(path, "wb") as out:
-        while chunk := stream.read(1 << 16):
-            size += len(chunk)
-            if size > limit:
-                break
-            out.write(chunk)
-    if size > limit:
-        path.unlink(missing_ok=True)
-        raise UploadTooLarge()
-    return token
-
-
-def _remove_stale(folder: Path) -> None:
-    cutoff = time.time() - STALE_SECONDS
-    for path in folder.iterdir():
-        try:
-            if path.stat().st_mtime < cutoff:
-                path.unlink()
-        except OSError:
-            pass
-
-
-def _display_name(filename: Optional[str]) -> str:
-    # Some browsers send the full client path; only the last part is the file's name.
-    name = re.split(r"[\\/]", filename or "")[-1].strip()
-    return name[-200:] or "未命名文件"

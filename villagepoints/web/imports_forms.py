@@ -4,8 +4,7 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, HiddenField
 from wtforms.validators import AnyOf, DataRequired, Length, Regexp
 
-# The stored upload's name: a random token and the extension, nothing a path could hide in.
-TOKEN_PATTERN = r"^[0-9a-f]{32}\.(xlsx|csv)$"
+from .uploads import TOKEN_PATTERN
 
 
 class UploadForm(FlaskForm):

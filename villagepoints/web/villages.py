@@ -2,7 +2,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from .. import villages
+from .. import store, villages
 from ..extensions import db
 from ..models import Group
 from .access import role_required, village_view
@@ -43,8 +43,10 @@ def edit(village):
         "name": village.name,
         "base_score": village.base_score,
         "require_review": village.require_review,
+        "points_expire": village.points_expire,
         "red_list_size": village.red_list_size,
         "categories": "、".join(village.categories),
+        **{key: getattr(village, key) for key in villages.LIST_SETTINGS},
     })
     if form.validate_on_submit():
         try:
@@ -55,7 +57,9 @@ def edit(village):
                 require_review=form.require_review.data,
                 red_list_size=form.red_list_size.data,
                 categories=villages.split_names(form.categories.data),
+                **{key: getattr(form, key).data for key in villages.LIST_SETTINGS},
             )
+            store.set_points_expire(current_user, village, form.points_expire.data)
         except villages.VillageError as exc:
             db.session.rollback()
             flash(str(exc), "danger")

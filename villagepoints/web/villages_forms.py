@@ -4,6 +4,8 @@ from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, Strin
 from wtforms.meta import DefaultMeta
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Regexp
 
+from ..models import BLACK_NAMING
+
 
 class ChineseForm(FlaskForm):
     """A Flask-WTF form whose built-in messages ("不是有效的整数。") are in Chinese."""
@@ -40,11 +42,27 @@ class SettingsForm(ChineseForm):
         "基础分", validators=[InputRequired("请填写基础分"), NumberRange(0, 10000, "基础分应在0到10000之间")]
     )
     require_review = BooleanField("录入的积分需经审核后生效")
+    points_expire = BooleanField("积分超市：积分按年过期（当年的积分可用到次年年底）")
     red_list_size = IntegerField(
         "红榜名额", validators=[InputRequired("请填写红榜名额"), NumberRange(1, 100, "红榜名额应在1到100之间")]
     )
     categories = TextAreaField(
         "户类别", validators=[DataRequired("户类别至少要有一个"), Length(max=2000, message="户类别列表太长")]
+    )
+    red_top_enabled = BooleanField("季度排名靠前的农户上红榜")
+    red_honours_enabled = BooleanField("本季度获得荣誉的农户上红榜")
+    black_below_base_enabled = BooleanField("季度积分低于基础分的农户上黑榜")
+    black_aid_enabled = BooleanField("本季度被歇帮的农户上黑榜")
+    black_trigger_enabled = BooleanField("有黑榜事项（细则标为“上黑榜”）的农户上黑榜")
+    black_naming = SelectField(
+        "公开栏中黑榜农户的显示方式",
+        choices=[SelectChoice(key, label) for key, label in BLACK_NAMING.items()],
+    )
+    notice_days = IntegerField(
+        "公示天数", validators=[InputRequired("请填写公示天数"), NumberRange(1, 60, "公示期应在1到60天之间")]
+    )
+    objection_contact = StringField(
+        "异议联系人及电话", validators=[Length(max=200, message="异议联系方式不能超过200个字")]
     )
 
 

@@ -1,0 +1,50 @@
+"""Importing points entries from the command line."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from .. import entry_import
+from .common import one_transaction, village_or_fail
+
+
+@click.command("import-entries")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--village", "slug", required=True, help="村代码")
+@click.option("--dry-run", is_flag=True, help="只检查，不写入")
+@click.option("--approve", is_flag=True, help="直接记为已通过（审核人记为“命令行”），不进入审核")
+@with_appcontext
+def import_entries(file: Path, slug: str, dry_run: bool, approve: bool) -> None:
+    """Import points entries from an .xlsx or .csv file; exit non-zero when problems stop it."""
+    village = village_or_fail(slug)
+    try:
+        plan = entry_import.plan_entry_import(
+            village, file, file.name,
+            max_bytes=current_app.config["IMPORT_MAX_BYTES"], max_rows=current_app.config["IMPORT_MAX_ROWS"],
+        )
+    except entry_import.ImportRefused as exc:
+        raise click.ClickException(str(exc)) from exc
+    for problem in plan.problems:
+        click.echo(problem.line(with_sheet=plan.several_sheets))
+    if plan.blocked:
+        click.echo(f"检查结果（未写入）：{plan.summary()}")
+        raise click.ClickException(f"有 {plan.refused} 行有问题，没有导入任何数据。请改正后重新导入")
+    if not plan.rows:
+        raise click.ClickException("文件里没有积分记录，没有导入任何数据")
+    if dry_run:
+        click.echo(f"试运行（未写入）：{plan.summary()}")
+        return
+    try:
+        with one_transaction():
+            result = entry_import.apply_entry_import(None, village, plan, approve=approve)
+    except entry_import.EntryImportRefused as exc:
+        for problem in exc.problems:
+            click.echo(problem.line(with_sheet=plan.several_sheets))
+        raise click.ClickException(str(exc)) from exc
+    click.echo(result.summary())
+
+
+commands = [import_entries]

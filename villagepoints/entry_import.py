@@ -1,0 +1,578 @@
+"""Importing points entries from spreadsheets, in two phases, like the household import.
+
+``plan_entry_import`` reads every row, finds its household and rule and runs the
+ledger's own checks on it without writing anything; each refusal becomes a problem
+with its sheet, row and column. ``apply_entry_import`` then locks the households,
+runs the same checks again on what the database holds now, and records the entries
+in the caller's transaction: all of them or none.
+
+A row names its household by 户编号, or by 户主姓名 (with 村民小组 where the name is
+not unique). 分值 may be left blank for the rule's default. A rule that requires
+evidence is met by a 说明 that says where the paper record is kept.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Iterable, Optional
+
+from sqlalchemy.orm import lazyload
+
+from . import audit, ledger, sheets
+from .extensions import db
+from .household_import import ImportRefused, Problem, code_key
+from .ledger import LedgerError
+from .models import Entry, Group, Household, Rule, User, Village
+from .quarters import Quarter
+
+# Field -> the header names villages use for it; the first one is the template's.
+# A bare "编号" is left out: in a points sheet it could be the household's or the rule's.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "code": ("户编号", "户号", "农户编号"),
+    "head_name": ("户主姓名", "户主", "姓名", "户主名"),
+    "group": ("村民小组", "组别", "小组", "网格", "组", "所属小组"),
+    "rule": ("细则编号", "细则", "细则代码", "积分细则编号"),
+    "points": ("分值", "分数", "积分", "得分"),
+    "entry_date": ("日期", "记分日期", "记录日期"),
+    "note": ("说明", "备注", "事由"),
+}
+LABELS = {name: names[0] for name, names in COLUMNS.items()}
+TEMPLATE_NOTE = "示例行，导入前请删除"
+# Cells are read folded to half-width (the comma above comes back as ",").
+_TEMPLATE_NOTE_READ = sheets.clean_text(TEMPLATE_NOTE)
+NOTE_MAX = 500
+BATCH = 500
+_CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
+_POINTS = re.compile(r"^([+-]?)(\d+)分?$")
+# Where each ledger refusal points in the sheet; "photos" is evidence, which a sheet gives in 说明.
+_LEDGER_COLUMNS = {"rule": "rule", "entry_date": "entry_date", "points": "points", "photos": "note"}
+
+
+class EntryImportRefused(ImportRefused):
+    """Nothing was imported; ``problems`` holds the rows refused while writing, if any."""
+
+    def __init__(self, message: str, problems: Iterable[Problem] = ()) -> None:
+        super().__init__(message)
+        self.problems = list(problems)
+
+
+@dataclass(slots=True)
+class PlannedEntry:
+    """A row that passed every check, with the household and rule it names."""
+
+    sheet: str
+    row: int
+    household_id: int
+    household_code: str
+    head_name: str
+    group: Optional[str]
+    rule_id: int
+    rule_code: str
+    rule_title: str
+    points: int
+    entry_date: dt.date
+    note: str
+    # True when 分值 was blank and the rule's default applies.
+    default_points: bool = False
+
+
+@dataclass
+class EntryImportPlan:
+    """Everything an entry import would record, worked out without writing anything."""
+
+    filename: str
+    sheets: list[str]
+    rows: list[PlannedEntry]
+    problems: list[Problem]
+    refused: int
+    today: dt.date
+
+    @property
+    def blocked(self) -> bool:
+        """Any problem stops the import: entries are imported all or nothing."""
+        return bool(self.problems)
+
+    @property
+    def several_sheets(self) -> bool:
+        return len(self.sheets) > 1
+
+    @property
+    def households(self) -> int:
+        return len({r.household_id for r in self.rows})
+
+    @property
+    def plus_total(self) -> int:
+        return sum(r.points for r in self.rows if r.points > 0)
+
+    @property
+    def minus_total(self) -> int:
+        return sum(r.points for r in self.rows if r.points < 0)
+
+    def summary(self) -> str:
+        """Return the one-line summary: 可导入 X 条（涉及 Y 户），拒绝 Z 行."""
+        return f"可导入 {len(self.rows)} 条（涉及 {self.households} 户），拒绝 {self.refused} 行"
+
+
+@dataclass
+class EntryImportResult:
+    """What apply_entry_import recorded."""
+
+    filename: str
+    created: int
+    households: int
+    approved: int
+    pending: int
+
+    def summary(self) -> str:
+        """Return the one-line summary: 导入 X 条积分记录（涉及 Y 户）：待审核 A 条，已通过 B 条."""
+        parts = [f"待审核 {self.pending} 条"] if self.pending else []
+        if self.approved:
+            parts.append(f"已通过 {self.approved} 条")
+        return f"导入 {self.created} 条积分记录（涉及 {self.households} 户）：{'，'.join(parts)}"
+
+
+def plan_entry_import(
+    village: Village,
+    source: sheets.Source,
+    filename: str,
+    *,
+    today: Optional[dt.date] = None,
+    max_bytes: int = sheets.MAX_BYTES,
+    max_rows: int = sheets.MAX_ROWS,
+) -> EntryImportPlan:
+    """Read and check every row of a points sheet; write nothing.
+
+    Raises ImportRefused when the file as a whole cannot be read (wrong format, too
+    large, no header row, no column naming the household).
+    """
+    today = today or dt.date.today()
+    parsed: list[_Parsed] = []
+    problems: list[Problem] = []
+    try:
+        with sheets.SpreadsheetReader(
+            source, filename, COLUMNS, required=("rule", "entry_date"), dates=("entry_date",),
+            max_bytes=max_bytes, max_rows=max_rows,
+        ) as reader:
+            for table in reader.tables():
+                if "code" not in table.columns and "head_name" not in table.columns:
+                    raise ImportRefused(
+                        f"工作表“{table.sheet}”没有“户编号”或“户主姓名”列，无法知道每一行是哪一户。请用导入模板"
+                    )
+                for row in table.rows:
+                    parsed.append(_parse(table, row, problems))
+            table_sheets = list(reader.table_sheets)
+    except sheets.SheetError as exc:
+        raise ImportRefused(str(exc)) from exc
+    checker = _Checker(village, [p.entry_date for p in parsed if p.ok], today)
+    rows = [planned for p in parsed if p.ok and (planned := checker.check(p, problems)) is not None]
+    problems.sort(key=lambda p: (table_sheets.index(p.sheet) if p.sheet in table_sheets else 0, p.row))
+    return EntryImportPlan(
+        filename=filename,
+        sheets=table_sheets,
+        rows=rows,
+        problems=problems,
+        refused=len({(p.sheet, p.row) for p in problems}),
+        today=today,
+    )
+
+
+def apply_entry_import(
+    actor: Optional[User], village: Village, plan: EntryImportPlan, *, approve: bool = False
+) -> EntryImportResult:
+    """Record a plan's entries in the caller's transaction (flush, never commit): all or none.
+
+    Refuses a plan with problems. The households are locked and every row is checked
+    again as the plan checked it (the ledger's checks, caps counting earlier rows), so a
+    household or rule changed since the preview is still refused; then nothing is
+    written. Each entry is made and logged as ``ledger.make_entry`` makes it, in a few
+    statements for the whole file. ``approve`` is the CLI's --approve: the entries are
+    approved by 命令行.
+    """
+    if plan.blocked:
+        raise EntryImportRefused(f"有 {plan.refused} 行有问题，没有导入任何数据。请改正后重新导入")
+    if not plan.rows:
+        raise EntryImportRefused("文件里没有积分记录，没有导入任何数据")
+    # Locked before anything is read from them, as ledger.lock_household does for one entry,
+    # so cap checks see a settled state.
+    households = _by_id(Household, village, {r.household_id for r in plan.rows}, lock=True)
+    rules = _by_id(Rule, village, {r.rule_id for r in plan.rows})
+    checker = _Checker(village, [r.entry_date for r in plan.rows], plan.today)
+    problems: list[Problem] = []
+    for r in plan.rows:
+        household, rule = households.get(r.household_id), rules.get(r.rule_id)
+        if household is None or rule is None:
+            problems.append(Problem(r.sheet, r.row, LABELS["code"], "这一户或这条细则已不在本村，请重新上传"))
+            continue
+        refusal = checker.admit(household, rule, r.entry_date, r.points, r.note, (r.sheet, r.row))
+        if refusal is not None:
+            name, message = refusal
+            problems.append(Problem(r.sheet, r.row, LABELS["code" if name == "household" else name], message))
+    if problems:
+        raise EntryImportRefused(
+            f"有 {len({(p.sheet, p.row) for p in problems})} 行在写入时被拒绝（数据刚被他人修改），没有导入任何数据。"
+            "请核对后重新导入",
+            problems,
+        )
+    # The pieces make_entry and bulk_entry are built from: rows of different households,
+    # rules and points have no public batch maker in the ledger, and one per row would
+    # flush twice a row (500 rows took 3 s).
+    status = ledger._initial_status(village, approve)
+    reviewer = ledger._reviewer_name(village, approve)
+    made = [
+        ledger._new_entry(
+            actor, village, households[r.household_id], rules[r.rule_id], r.entry_date, r.points, r.note,
+            "import", status, reviewer,
+        )
+        for r in plan.rows
+    ]
+    db.session.flush()
+    for entry in made:
+        audit.record(
+            actor, "entry.create", village_id=village.id, household_id=entry.household_id,
+            target=ledger._target(entry), after=ledger.entry_state(entry),
+        )
+    statuses = Counter(e.status for e in made)
+    result = EntryImportResult(
+        filename=plan.filename, created=len(made), households=plan.households,
+        approved=statuses["approved"], pending=statuses["pending"],
+    )
+    audit.record(
+        actor, "entry.import", village_id=village.id, target=f"导入文件 {plan.filename}"[:100],
+        summary=result.summary() + ("（命令行 --approve 直接通过）" if approve else ""),
+        after={"file": plan.filename, "entries": result.created, "households": result.households,
+               "approved": result.approved, "pending": result.pending, "approve": approve},
+    )
+    db.session.flush()
+    return result
+
+
+def template_bytes(example_day: Optional[dt.date] = None) -> bytes:
+    """Return the entry import template: the headers and one example row, as .xlsx."""
+    example = {
+        "code": "0001", "head_name": "张三", "group": "一组", "rule": "P01", "points": 2,
+        "entry_date": example_day or dt.date.today(), "note": TEMPLATE_NOTE,
+    }
+    names = list(COLUMNS)
+    return sheets.workbook_bytes(
+        "积分记录", [LABELS[n] for n in names], [[example[n] for n in names]],
+        text_columns=[names.index("code"), names.index("rule")], widths=[10, 12, 10, 10, 8, 12, 36],
+    )
+
+
+# -- reading a row --------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Parsed:
+    sheet: str
+    row: int
+    columns: dict[str, str]
+    ok: bool
+    code: Optional[str] = None
+    head_name: Optional[str] = None
+    group: Optional[str] = None
+    rule: str = ""
+    points: Optional[int] = None
+    entry_date: Optional[dt.date] = None
+    note: str = ""
+
+    def column(self, name: str) -> str:
+        """Return the column's header as the sheet writes it."""
+        return self.columns.get(name, LABELS[name])
+
+
+def _parse(table: sheets.Table, row: sheets.Row, problems: list[Problem]) -> _Parsed:
+    cells = row.values
+    parsed = _Parsed(row.sheet, row.number, table.columns, ok=True)
+
+    def problem(name: str, message: str) -> None:
+        problems.append(Problem(row.sheet, row.number, parsed.column(name), message))
+        parsed.ok = False
+
+    code = sheets.text(cells.get("code"))
+    parsed.code = code.replace(" ", "") if code else None
+    name = sheets.text(cells.get("head_name"))
+    parsed.head_name = _CJK_GAP.sub("", name) if name else None
+    group = sheets.text(cells.get("group"))
+    parsed.group = re.sub(r"\s+", "", group) if group else None
+    if not parsed.code and not parsed.head_name:
+        problem("code" if "code" in table.columns else "head_name", "户编号和户主姓名都为空，请至少填写一项")
+
+    rule = sheets.text(cells.get("rule"))
+    parsed.rule = (rule or "").replace(" ", "").upper()
+    if not parsed.rule:
+        problem("rule", "细则编号为空，请填写，例如 P01")
+
+    try:
+        parsed.points = _points(cells.get("points"))
+    except sheets.CellError as exc:
+        problem("points", str(exc))
+
+    try:
+        parsed.entry_date = sheets.to_date(cells.get("entry_date"))
+        if parsed.entry_date is None:
+            problem("entry_date", "日期为空，请填写，例如 2026-07-01")
+    except sheets.CellError as exc:
+        problem("entry_date", str(exc))
+
+    parsed.note = sheets.text(cells.get("note")) or ""
+    if parsed.note == _TEMPLATE_NOTE_READ:
+        problem("note", "这是导入模板里的示例行，请删除后再导入")
+    elif len(parsed.note) > NOTE_MAX:
+        problem("note", f"说明不能超过{NOTE_MAX}个字")
+    return parsed
+
+
+def _points(value: Any) -> Optional[int]:
+    """Return signed whole points from a number cell or a text like "-3", "+2" or "5分"."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise sheets.CellError(f"分值应为整数，这里是{value:g}")
+        return int(value)
+    if isinstance(value, int):
+        return value
+    match = _POINTS.match(str(value).replace(" ", "").replace("\u2212", "-"))
+    if not match:
+        raise sheets.CellError(f"分值应为整数，例如 3 或 -2，这里是“{value}”")
+    return int(match.group(2)) * (-1 if match.group(1) == "-" else 1)
+
+
+# -- checking a row against the register, the rulebook and the ledger ---------------------
+
+
+class _Checker:
+    """Finds each row's household and rule and runs the ledger's checks, remembering earlier rows."""
+
+    def __init__(self, village: Village, days: list[dt.date], today: dt.date) -> None:
+        self.village = village
+        self.today = today
+        self.rules = {
+            r.code: r for r in db.session.execute(db.select(Rule).where(Rule.village_id == village.id)).scalars()
+        }
+        self.group_names = {
+            g.id: g.name for g in db.session.execute(db.select(Group).where(Group.village_id == village.id)).scalars()
+        }
+        # The register, loaded when a sheet row is first matched (applying a plan needs none).
+        self.by_code: Optional[dict[str, Household]] = None
+        self.by_number: dict[str, list[Household]] = {}
+        self.by_name: dict[str, list[Household]] = {}
+        days = [d for d in days if d is not None]
+        self.nets = self._nets(days)
+        self.existing = self._existing(days)
+        self.quarter_checks: dict[Quarter, Optional[LedgerError]] = {}
+        # Rows accepted so far, by what a repeated row would repeat -> (sheet, row).
+        self.seen: dict[tuple, tuple[str, int]] = {}
+
+    def _nets(self, days: list[dt.date]) -> dict[tuple[int, int, Quarter], int]:
+        """Net points of live entries per household, capped rule and quarter, from one query."""
+        capped = [r.id for r in self.rules.values() if r.quarter_cap is not None]
+        if not days or not capped:
+            return {}
+        rows = db.session.execute(
+            db.select(Entry.household_id, Entry.rule_id, Entry.entry_date, db.func.sum(Entry.points))
+            .where(
+                Entry.village_id == self.village.id,
+                Entry.rule_id.in_(capped),
+                Entry.status.in_(ledger.LIVE_STATUSES),
+                Entry.entry_date.between(Quarter.of(min(days)).first_day, Quarter.of(max(days)).last_day),
+            )
+            .group_by(Entry.household_id, Entry.rule_id, Entry.entry_date)
+        )
+        nets: dict[tuple[int, int, Quarter], int] = {}
+        for household_id, rule_id, day, total in rows:
+            key = (household_id, rule_id, Quarter.of(day))
+            nets[key] = nets.get(key, 0) + int(total)
+        return nets
+
+    def _existing(self, days: list[dt.date]) -> dict[tuple, int]:
+        """Live entries in the file's date range, by what a duplicate row would repeat."""
+        if not days:
+            return {}
+        rows = db.session.execute(
+            db.select(Entry.id, Entry.household_id, Entry.rule_id, Entry.entry_date, Entry.points, Entry.note)
+            .where(
+                Entry.village_id == self.village.id,
+                Entry.status.in_(ledger.LIVE_STATUSES),
+                Entry.reverses_id.is_(None),
+                Entry.entry_date.between(min(days), max(days)),
+            )
+        )
+        return {(r.household_id, r.rule_id, r.entry_date, r.points, r.note or ""): r.id for r in rows}
+
+    def check(self, parsed: _Parsed, problems: list[Problem]) -> Optional[PlannedEntry]:
+        """Return the row as a planned entry, or add its problem and return None."""
+        here = len(problems)
+        household = self._household(parsed, problems)
+        rule = self.rules.get(parsed.rule)
+        if rule is None:
+            problems.append(Problem(
+                parsed.sheet, parsed.row, parsed.column("rule"),
+                f"本村没有编号为“{parsed.rule}”的积分细则，请对照积分细则页面填写",
+            ))
+        if len(problems) > here:
+            return None
+        points = rule.default_points if parsed.points is None else parsed.points
+        refusal = self.admit(household, rule, parsed.entry_date, points, parsed.note, (parsed.sheet, parsed.row))
+        if refusal is not None:
+            name, message = refusal
+            if name == "household":
+                name = "code" if parsed.code else "head_name"
+            problems.append(Problem(parsed.sheet, parsed.row, parsed.column(name), message))
+            return None
+        return PlannedEntry(
+            sheet=parsed.sheet, row=parsed.row, household_id=household.id, household_code=household.code,
+            head_name=household.head_name, group=self.group_names.get(household.group_id),
+            rule_id=rule.id, rule_code=rule.code, rule_title=rule.title, points=points,
+            entry_date=parsed.entry_date, note=parsed.note, default_points=parsed.points is None,
+        )
+
+    def admit(
+        self, household: Household, rule: Rule, day: dt.date, points: int, note: str, where: tuple[str, int]
+    ) -> Optional[tuple[str, str]]:
+        """Run the ledger's checks on one entry, then the file's own; count it in if it passes.
+
+        Returns (field, message) of a refusal, or None. Fields: household, rule,
+        entry_date, points, note. The message names the household and the rule.
+        """
+        key = (household.id, rule.id, Quarter.of(day))
+        try:
+            ledger._check_entry(
+                self.village, household, rule, day, points, today=self.today,
+                evidence=bool(note), net_before=self.nets.get(key, 0), check_quarter=False,
+            )
+            self._check_quarter(day)
+        except LedgerError as exc:
+            field = _LEDGER_COLUMNS.get(exc.field, "household")
+            return field, _naming(_message(exc, rule, household), household, rule)
+        same = (household.id, rule.id, day, points, note)
+        if same in self.seen:
+            sheet, number = self.seen[same]
+            earlier = f"第{number}行" if sheet == where[0] else f"工作表“{sheet}”第{number}行"
+            return "rule", _naming(
+                f"与{earlier}完全相同（同一户、细则、日期、分值和说明），同一条记录只能出现一次", household, rule,
+            )
+        if same in self.existing:
+            return "rule", _naming(
+                f"与已有的积分记录 #{self.existing[same]} 完全相同，可能已经导入过。如确是另一次，请在说明里写明区别",
+                household, rule,
+            )
+        self.seen[same] = where
+        # Later rows of the file count this one against the rule's quarterly cap.
+        self.nets[key] = self.nets.get(key, 0) + points
+        return None
+
+    def _check_quarter(self, day: dt.date) -> None:
+        quarter = Quarter.of(day)
+        if quarter not in self.quarter_checks:
+            try:
+                ledger.check_quarter_open(self.village, day)
+                self.quarter_checks[quarter] = None
+            except LedgerError as exc:
+                self.quarter_checks[quarter] = exc
+        refusal = self.quarter_checks[quarter]
+        if refusal is not None:
+            raise refusal
+
+    def _load_register(self) -> None:
+        # Inactive households are kept, so the ledger's own message refuses them.
+        self.by_code = {}
+        for h in db.session.execute(
+            db.select(Household).where(Household.village_id == self.village.id)
+            .options(lazyload(Household.category_rows))
+        ).scalars():
+            self.by_code[h.code] = h
+            if h.code.isdigit():
+                self.by_number.setdefault(code_key(h.code), []).append(h)
+            self.by_name.setdefault(h.head_name, []).append(h)
+
+    def _household(self, parsed: _Parsed, problems: list[Problem]) -> Optional[Household]:
+        if self.by_code is None:
+            self._load_register()
+
+        def problem(name: str, message: str) -> None:
+            problems.append(Problem(parsed.sheet, parsed.row, parsed.column(name), message))
+
+        if parsed.group and parsed.group not in self.group_names.values():
+            known = "、".join(self.group_names.values()) or "（本村还没有小组）"
+            problem("group", f"本村没有“{parsed.group}”这个小组（本村小组：{known}）")
+            return None
+        if parsed.code:
+            found = self.by_code.get(parsed.code)
+            if found is None and parsed.code.isdigit():
+                # Excel drops leading zeros from a code typed into a number cell: 12 is 0012.
+                same = self.by_number.get(code_key(parsed.code), [])
+                found = same[0] if len(same) == 1 else None
+            if found is None:
+                problem("code", f"本村没有户编号为“{parsed.code}”的农户")
+                return None
+            if parsed.head_name and parsed.head_name != found.head_name:
+                problem(
+                    "head_name",
+                    f"户编号 {found.code} 的户主是“{found.head_name}”，与这里的“{parsed.head_name}”不符，请核对是哪一户",
+                )
+                return None
+            return found
+        where = f"{parsed.group}" if parsed.group else "本村"
+        candidates = [
+            h for h in self.by_name.get(parsed.head_name, [])
+            if not parsed.group or self.group_names.get(h.group_id) == parsed.group
+        ]
+        if len(candidates) > 1:
+            # Of several households with one name, the only one still registered is meant.
+            active = [h for h in candidates if h.is_active]
+            if len(active) == 1:
+                candidates = active
+        if not candidates:
+            problem("head_name", f"{where}没有户主叫“{parsed.head_name}”的农户，请核对姓名和小组，或填写户编号")
+            return None
+        if len(candidates) > 1:
+            listed = "、".join(
+                f"{h.code}（{self.group_names.get(h.group_id) or '未分组'}）" for h in candidates[:5]
+            )
+            hint = "请填写户编号" if parsed.group else "请填写村民小组或户编号"
+            problem("head_name", f"{where}有 {len(candidates)} 户户主叫“{parsed.head_name}”（户编号 {listed}），无法确定是哪一户，{hint}")
+            return None
+        return candidates[0]
+
+
+def _message(exc: LedgerError, rule: Rule, household: Household) -> str:
+    """Return the ledger's refusal as a sheet row reads it."""
+    if isinstance(exc, ledger.EvidenceRequired):
+        # On paper the evidence is the record itself; the sheet says where it is kept.
+        return (
+            f"细则 {rule.code}“{rule.title}”需要依据：请在说明里写明纸质记录或照片存放在哪里"
+            f"（给 {household.code} {household.head_name}）"
+        )
+    return str(exc)
+
+
+def _naming(message: str, household: Household, rule: Rule) -> str:
+    """Add the household and the rule to a message that does not name them already."""
+    missing = []
+    if f"{household.code} {household.head_name}" not in message:
+        missing.append(f"农户 {household.code} {household.head_name}")
+    if f"细则 {rule.code}" not in message:
+        missing.append(f"细则 {rule.code}“{rule.title}”")
+    return f"{message}（{'，'.join(missing)}）" if missing else message
+
+
+def _by_id(model, village: Village, ids: set[int], *, lock: bool = False) -> dict:
+    """Load the village's rows of a model by id, in batches; ``lock`` takes their row locks (PostgreSQL)."""
+    # Sorted, so concurrent imports take their locks in one order and never deadlock.
+    ids_list = sorted(ids)
+    found = {}
+    for start in range(0, len(ids_list), BATCH):
+        stmt = (
+            db.select(model).where(model.village_id == village.id, model.id.in_(ids_list[start:start + BATCH]))
+            .order_by(model.id)
+        )
+        if model is Household:
+            stmt = stmt.options(lazyload(Household.category_rows))
+        if lock:
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
+        found.update((row.id, row) for row in db.session.execute(stmt).scalars())
+    return found

@@ -1,0 +1,120 @@
+"""Importing points entries: upload, preview, confirm, result, and the template."""
+from __future__ import annotations
+
+import io
+
+from flask import Blueprint, current_app, flash, redirect, render_template, send_file, session, url_for
+from flask_login import current_user
+
+from .. import entry_import, rules
+from ..entry_import import EntryImportPlan, EntryImportRefused, ImportRefused
+from ..extensions import db
+from ..models import Village
+from .access import village_view
+from .entry_imports_forms import PlanForm, UploadForm
+from .imports import PROBLEMS_SHOWN, SAMPLE_ROWS, XLSX_MIMETYPE
+from .uploads import UploadTooLarge, display_name, store, stored
+
+bp = Blueprint("entry_imports", __name__)
+
+
+@bp.route("/v/<slug>/entries/import", methods=["GET", "POST"])
+@village_view("clerk")
+def upload(village: Village):
+    form = UploadForm()
+    if form.validate_on_submit():
+        filename = display_name(form.file.data.filename)
+        try:
+            token = store(form.file.data.stream, filename)
+        except UploadTooLarge:
+            limit = current_app.config["IMPORT_MAX_BYTES"] // 1024 // 1024
+            flash(f"文件超过 {limit} MB 的上限，请拆分后分批导入", "danger")
+        else:
+            return _preview(village, token, filename)
+    return _upload_page(village, form)
+
+
+@bp.route("/v/<slug>/entries/import/confirm", methods=["POST"])
+@village_view("clerk")
+def confirm(village: Village):
+    form = PlanForm()
+    if not form.validate_on_submit() or not stored(form.token.data).exists():
+        flash("上传的文件已找不到（可能已经导入过，或已过期），请重新上传", "warning")
+        return redirect(url_for(".upload", slug=village.slug))
+    token, filename = form.token.data, form.filename.data
+    try:
+        plan = _plan(village, token, filename)
+        result = entry_import.apply_entry_import(current_user, village, plan)
+        db.session.commit()
+    except EntryImportRefused as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return _preview(village, token, filename, also=exc.problems)
+    except ImportRefused as exc:
+        db.session.rollback()
+        return _refused(village, token, exc)
+    stored(token).unlink(missing_ok=True)
+    session["entry_import_result"] = {
+        "filename": filename, "created": result.created, "households": result.households,
+        "approved": result.approved, "pending": result.pending,
+    }
+    flash(f"导入完成：{result.summary()}", "success")
+    return redirect(url_for(".result", slug=village.slug))
+
+
+@bp.route("/v/<slug>/entries/import/result")
+@village_view("clerk")
+def result(village: Village):
+    outcome = session.pop("entry_import_result", None)
+    if outcome is None:
+        return redirect(url_for(".upload", slug=village.slug))
+    return render_template("entry_imports/result.html", village=village, outcome=outcome)
+
+
+@bp.route("/v/<slug>/entries/import/template")
+@village_view("clerk")
+def template(village: Village):
+    return send_file(
+        io.BytesIO(entry_import.template_bytes()), mimetype=XLSX_MIMETYPE,
+        as_attachment=True, download_name="积分记录导入模板.xlsx",
+    )
+
+
+def _upload_page(village: Village, form: UploadForm):
+    return render_template(
+        "entry_imports/upload.html", village=village, form=form, columns=entry_import.COLUMNS,
+        rule_list=rules.village_rules(village, active_only=True),
+        max_mb=current_app.config["IMPORT_MAX_BYTES"] // 1024 // 1024,
+        max_rows=current_app.config["IMPORT_MAX_ROWS"],
+    )
+
+
+def _preview(village: Village, token: str, filename: str, also=()):
+    try:
+        plan = _plan(village, token, filename)
+    except ImportRefused as exc:
+        return _refused(village, token, exc)
+    # Rows refused while writing (data changed since the preview) are shown with the rest.
+    known = {(p.sheet, p.row) for p in plan.problems}
+    extra = [p for p in also if (p.sheet, p.row) not in known]
+    if extra:
+        order = {name: i for i, name in enumerate(plan.sheets)}
+        plan.problems = sorted(plan.problems + extra, key=lambda p: (order.get(p.sheet, 0), p.row))
+        plan.refused = len(known | {(p.sheet, p.row) for p in extra})
+    return render_template(
+        "entry_imports/preview.html", village=village, plan=plan, token=token,
+        problems=plan.problems[:PROBLEMS_SHOWN], sample=plan.rows[:SAMPLE_ROWS],
+    )
+
+
+def _refused(village: Village, token: str, exc: ImportRefused):
+    stored(token).unlink(missing_ok=True)
+    flash(str(exc), "danger")
+    return _upload_page(village, UploadForm(formdata=None))
+
+
+def _plan(village: Village, token: str, filename: str) -> EntryImportPlan:
+    return entry_import.plan_entry_import(
+        village, stored(token), filename,
+        max_bytes=current_app.config["IMPORT_MAX_BYTES"], max_rows=current_app.config["IMPORT_MAX_ROWS"],
+    )

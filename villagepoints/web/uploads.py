@@ -1,0 +1,78 @@
+"""Uploaded import files kept between the preview and the confirmation, under instance/imports/.
+
+Shared by the household and the entry imports: the file is stored once under a random
+token, the preview and the confirmation read it by that token, and abandoned uploads
+are removed after a day.
+"""
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import time
+from pathlib import Path
+from typing import BinaryIO, Optional
+
+from flask import current_app
+
+# The stored upload's name: a random token and the extension, nothing a path could hide in.
+TOKEN_PATTERN = r"^[0-9a-f]{32}\.(xlsx|csv)$"
+# Uploads abandoned at the preview are removed after a day.
+STALE_SECONDS = 24 * 3600
+
+
+class UploadTooLarge(Exception):
+    """The upload is over the import size limit."""
+
+
+def folder() -> Path:
+    """Return the folder uploads wait in, creating it on first use."""
+    path = Path(current_app.instance_path) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def stored(token: str) -> Path:
+    """Return the path of a stored upload; the token's pattern keeps it inside the folder."""
+    if not re.fullmatch(TOKEN_PATTERN, token or ""):
+        return folder() / "missing"
+    return folder() / token
+
+
+def store(stream: BinaryIO, filename: str) -> str:
+    """Copy the upload under instance/imports/ with a random name, refusing it past the size limit."""
+    where = folder()
+    remove_stale(where)
+    extension = os.path.splitext(filename)[1].lower().lstrip(".")
+    token = f"{secrets.token_hex(16)}.{extension}"
+    limit = current_app.config["IMPORT_MAX_BYTES"]
+    path = where / token
+    size = 0
+    with open(path, "wb") as out:
+        while chunk := stream.read(1 << 16):
+            size += len(chunk)
+            if size > limit:
+                break
+            out.write(chunk)
+    if size > limit:
+        path.unlink(missing_ok=True)
+        raise UploadTooLarge()
+    return token
+
+
+def remove_stale(where: Path) -> None:
+    """Delete uploads older than STALE_SECONDS."""
+    cutoff = time.time() - STALE_SECONDS
+    for path in where.iterdir():
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+        except OSError:
+            pass
+
+
+def display_name(filename: Optional[str]) -> str:
+    """Return the file's own name as the browser sent it, without any client path."""
+    # Some browsers send the full client path; only the last part is the file's name.
+    name = re.split(r"[\\/]", filename or "")[-1].strip()
+    return name[-200:] or "未命名文件"
