@@ -194,7 +194,7 @@ def apply_entry_import(
         raise EntryImportRefused(f"有 {plan.refused} 行有问题，没有导入任何数据。请改正后重新导入")
     if not plan.rows:
         raise EntryImportRefused("文件里没有积分记录，没有导入任何数据")
-    # Locked before anything is read from them, as ledger.lock_household does for one entry,
+    # Locked before anything is read from them, as ledger.lock_households does for make_entry,
     # so cap checks see a settled state.
     households = _by_id(Household, village, {r.household_id for r in plan.rows}, lock=True)
     rules = _by_id(Rule, village, {r.rule_id for r in plan.rows})
@@ -215,24 +215,11 @@ def apply_entry_import(
             "请核对后重新导入",
             problems,
         )
-    # The pieces make_entry and bulk_entry are built from: rows of different households,
-    # rules and points have no public batch maker in the ledger, and one per row would
-    # flush twice a row (500 rows took 3 s).
-    status = ledger._initial_status(village, approve)
-    reviewer = ledger._reviewer_name(village, approve)
-    made = [
-        ledger._new_entry(
-            actor, village, households[r.household_id], rules[r.rule_id], r.entry_date, r.points, r.note,
-            "import", status, reviewer,
-        )
-        for r in plan.rows
-    ]
-    db.session.flush()
-    for entry in made:
-        audit.record(
-            actor, "entry.create", village_id=village.id, household_id=entry.household_id,
-            target=ledger._target(entry), after=ledger.entry_state(entry),
-        )
+    made = ledger.record_checked(
+        actor, village,
+        [(households[r.household_id], rules[r.rule_id], r.entry_date, r.points, r.note) for r in plan.rows],
+        source="import", approve=approve,
+    )
     statuses = Counter(e.status for e in made)
     result = EntryImportResult(
         filename=plan.filename, created=len(made), households=plan.households,
@@ -440,7 +427,7 @@ class _Checker:
         """
         key = (household.id, rule.id, Quarter.of(day))
         try:
-            ledger._check_entry(
+            ledger.check_entry(
                 self.village, household, rule, day, points, today=self.today,
                 evidence=bool(note), net_before=self.nets.get(key, 0), check_quarter=False,
             )

@@ -111,14 +111,22 @@ def check_quarter_open(village: Village, day: dt.date) -> None:
         raise QuarterLocked(f"{quarter.label}（{quarter}）已结束，不能再录入或更改该季度的积分", "entry_date")
 
 
-def lock_household(household: Household) -> None:
-    """Take the household's row lock (PostgreSQL) so cap checks and balances see a settled state.
+def lock_households(household_ids: Iterable[int]) -> None:
+    """Take the households' row locks (PostgreSQL), in id order so two batches cannot deadlock,
+    so that cap checks and balances see a settled state.
 
     On SQLite every write transaction already holds the database write lock (BEGIN IMMEDIATE).
     """
-    db.session.execute(
-        db.select(Household.id).where(Household.id == household.id).with_for_update()
-    )
+    ids = sorted(set(household_ids))
+    if ids:
+        db.session.execute(
+            db.select(Household.id).where(Household.id.in_(ids)).order_by(Household.id).with_for_update()
+        ).all()
+
+
+def lock_household(household: Household) -> None:
+    """Take one household's row lock; see lock_households."""
+    lock_households([household.id])
 
 
 def rule_net_in_quarter(household_id: int, rule_id: int, quarter: Quarter, exclude_id: Optional[int] = None) -> int:
@@ -134,7 +142,7 @@ def rule_net_in_quarter(household_id: int, rule_id: int, quarter: Quarter, exclu
     return int(db.session.execute(stmt).scalar_one())
 
 
-def _check_entry(
+def check_entry(
     village: Village,
     household: Household,
     rule: Rule,
@@ -147,6 +155,11 @@ def _check_entry(
     net_before: Optional[int] = None,
     check_quarter: bool = True,
 ) -> None:
+    """Refuse an entry that breaks a rule of the scheme, naming the household and rule.
+
+    ``net_before`` is the rule's live net for the household in the quarter when the
+    caller already knows it (a batch counts its own earlier rows); otherwise it is queried.
+    """
     who = _who(household)
     if household.village_id != village.id or rule.village_id != village.id:
         raise NotAllowed("农户或细则不属于本村")
@@ -236,15 +249,39 @@ def make_entry(
     with the entry. ``approve`` (the CLI's --approve) records it as approved at once.
     """
     points = rule.default_points if points is None else int(points)
-    lock_household(household)
-    _check_entry(village, household, rule, day, points, today=today or dt.date.today(), evidence=evidence)
-    entry = _new_entry(
-        actor, village, household, rule, day, points, note, source,
-        _initial_status(village, approve), _reviewer_name(village, approve),
-    )
+    lock_households([household.id])
+    check_entry(village, household, rule, day, points, today=today or dt.date.today(), evidence=evidence)
+    return record_checked(actor, village, [(household, rule, day, points, note)], source=source, approve=approve)[0]
+
+
+def record_checked(
+    actor: Optional[User],
+    village: Village,
+    items: Sequence[tuple[Household, Rule, dt.date, int, str]],
+    *,
+    source: str,
+    approve: bool = False,
+    audit_each: bool = True,
+) -> list[Entry]:
+    """Add entries that have passed check_entry, in one flush, each logged as entry.create.
+
+    The caller holds the households' locks (lock_households) from before its checks.
+    ``audit_each=False`` is for a caller that logs the batch as one entry instead.
+    """
+    status = _initial_status(village, approve)
+    reviewer = _reviewer_name(village, approve)
+    made = [
+        _new_entry(actor, village, household, rule, day, points, note, source, status, reviewer)
+        for household, rule, day, points, note in items
+    ]
     db.session.flush()
-    audit.record(actor, "entry.create", village_id=village.id, household_id=household.id, target=_target(entry), after=entry_state(entry))
-    return entry
+    if audit_each:
+        for entry in made:
+            audit.record(
+                actor, "entry.create", village_id=village.id, household_id=entry.household_id,
+                target=_target(entry), after=entry_state(entry),
+            )
+    return made
 
 
 def bulk_entry(
@@ -269,6 +306,7 @@ def bulk_entry(
         raise LedgerError("同一户被选了两次", "households")
     points = rule.default_points if points is None else int(points)
     today = today or dt.date.today()
+    lock_households([h.id for h in households])
     nets: dict[int, int] = {}
     if rule.quarter_cap is not None and day is not None:
         quarter = Quarter.of(day)
@@ -286,16 +324,13 @@ def bulk_entry(
     if day is not None:
         check_quarter_open(village, day)
     for household in households:
-        _check_entry(
+        check_entry(
             village, household, rule, day, points, today=today, evidence=evidence,
             net_before=nets.get(household.id, 0), check_quarter=False,
         )
-    status = _initial_status(village, False)
-    made = [
-        _new_entry(actor, village, h, rule, day, points, note, "bulk", status, _reviewer_name(village, False))
-        for h in households
-    ]
-    db.session.flush()
+    made = record_checked(
+        actor, village, [(h, rule, day, points, note) for h in households], source="bulk", audit_each=False
+    )
     audit.record(
         actor, "entry.bulk", village_id=village.id, target=f"细则 {rule.code} {rule.title}",
         summary=f"批量记分 {len(made)} 户，每户 {points:+d} 分，日期 {day}",
@@ -325,7 +360,7 @@ def edit_pending(
     before = entry_state(entry)
     check_quarter_open(village, entry.entry_date)
     lock_household(entry.household)
-    _check_entry(
+    check_entry(
         village, entry.household, rule, day, int(points), today=today or dt.date.today(),
         evidence=evidence or bool(entry.photos), exclude_id=entry.id,
     )

@@ -14,7 +14,7 @@ from .. import audit
 from ..extensions import db
 from ..models import BLACK_NAMING, DEACTIVATION_REASONS, HOUSEHOLD_STATUSES, ROLE_LABELS, AuditEntry, User, Village
 from .access import role_required
-from .villages_forms import ChineseForm
+from .forms_base import ChineseForm
 
 bp = Blueprint("audit_log", __name__)
 

@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..evidence import MAX_PHOTO_BYTES, MAX_PHOTOS
 from ..models import RULE_KINDS, Rule
-from .households_forms import ChineseForm
+from .forms_base import ChineseForm
 
 PHOTO_HINT = f"可拍照或从相册选择，最多 {MAX_PHOTOS} 张，每张不超过 {MAX_PHOTO_BYTES // 1024 // 1024} MB"
 

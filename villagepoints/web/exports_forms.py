@@ -11,7 +11,7 @@ from .. import exports
 from ..extensions import db
 from ..models import QUARTER_STATUSES, Entry, Publication, QuarterState, Village
 from ..quarters import BadQuarter, Quarter
-from .villages_forms import ChineseForm
+from .forms_base import ChineseForm
 
 WHOLE_VILLAGE = ""
 BY_GROUP = "by-group"

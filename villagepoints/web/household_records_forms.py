@@ -6,7 +6,7 @@ import datetime as dt
 from wtforms import DateField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from .households_forms import ChineseForm
+from .forms_base import ChineseForm
 
 # Both forms share the household page, so their field names never overlap.
 class HonourForm(ChineseForm):

@@ -1,46 +1,23 @@
 """The household register: list and search, household page, add, edit, deactivate."""
 from __future__ import annotations
 
-import datetime as dt
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import audit, households
+from .. import households
 from ..extensions import db
 from ..households import HouseholdError, HouseholdFields
 from ..models import DEACTIVATION_REASONS, HOUSEHOLD_STATUSES, AuditEntry, Household, Village
 from .access import village_view
+from .audit_log import action_label, changes
 from .household_records import ledger_panel_context
 from .households_forms import ConfirmForm, DeactivateForm, HouseholdForm
 
 bp = Blueprint("households", __name__)
 
 HISTORY_LIMIT = 50
-# Timestamps are stored in UTC; villages read Beijing time (no daylight saving).
-LOCAL_TIME = dt.timezone(dt.timedelta(hours=8))
-ACTION_LABELS = {
-    "household.create": "登记",
-    "household.update": "修改",
-    "household.deactivate": "注销",
-    "household.reactivate": "恢复在册",
-}
-FIELD_LABELS = {
-    "code": "户编号",
-    "head_name": "户主",
-    "id_number": "身份证号",
-    "phone": "电话",
-    "group": "小组",
-    "members": "人口",
-    "categories": "类别",
-    "address": "住址",
-    "joined_on": "登记日期",
-    "status": "状态",
-    "deactivated_on": "注销日期",
-    "deactivation_reason": "注销原因",
-    "note": "备注",
-}
 
 
 @bp.route("/v/<slug>/households")
@@ -219,33 +196,11 @@ def _history(village: Village, household: Household) -> list[dict]:
     ).scalars()
     return [
         {
-            "at": entry.at.replace(tzinfo=dt.timezone.utc).astimezone(LOCAL_TIME),
+            "at": entry.at,
             "actor": entry.actor,
-            "action": ACTION_LABELS.get(entry.action, entry.action),
+            "action": action_label(entry.action),
             "summary": entry.summary,
-            "changes": _changes(audit.decode(entry.before), audit.decode(entry.after)),
+            "changes": changes(entry),
         }
         for entry in entries
     ]
-
-
-def _changes(before: dict, after: dict) -> list[tuple[str, str, str]]:
-    order = {key: i for i, key in enumerate(FIELD_LABELS)}
-    rows = [
-        (FIELD_LABELS.get(key, key), _shown(key, before.get(key)), _shown(key, after.get(key)))
-        for key in sorted(after, key=lambda k: (order.get(k, len(order)), k))
-    ]
-    # A new household's empty fields say nothing worth a line.
-    return [row for row in rows if row[1:] != ("—", "—")]
-
-
-def _shown(key: str, value) -> str:
-    if value is None or value == "" or value == []:
-        return "—"
-    if key == "status":
-        return HOUSEHOLD_STATUSES.get(value, value)
-    if key == "deactivation_reason":
-        return DEACTIVATION_REASONS.get(value, value)
-    if isinstance(value, list):
-        return "、".join(map(str, value))
-    return str(value)

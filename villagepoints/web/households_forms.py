@@ -3,41 +3,23 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     IntegerField,
     SelectChoice,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
-from wtforms.meta import DefaultMeta
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..models import DEACTIVATION_REASONS, Group, Village
 from ..personal_data import InvalidIdNumber, InvalidPhone, normalize_id_number, normalize_phone
+from .forms_base import ChineseForm, MultiCheckboxField
 
 
-class ChineseForm(FlaskForm):
-    """A form whose built-in messages ("not a valid integer" ...) are in Chinese."""
-
-    class Meta:
-        locales = ("zh",)
-
-        def get_translations(self, form):
-            # Flask-WTF only translates through Flask-Babel, which we do not install;
-            # WTForms ships its own Chinese catalogue.
-            return DefaultMeta.get_translations(self, form)
 
 
-class MultiCheckboxField(SelectMultipleField):
-    """Several choices shown as checkboxes, which work better than a multi-select on a phone."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class HouseholdForm(ChineseForm):

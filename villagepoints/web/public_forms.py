@@ -4,7 +4,7 @@ from __future__ import annotations
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
-from .villages_forms import ChineseForm
+from .forms_base import ChineseForm
 
 
 def _strip(value):

@@ -8,7 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..models import ENTRY_STATUSES, Entry
-from .households_forms import ChineseForm
+from .forms_base import ChineseForm
 
 MAX_STARS = 5
 

@@ -2,7 +2,7 @@
 from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from .villages_forms import ChineseForm
+from .forms_base import ChineseForm
 
 KIND_LABELS = {"plus": "加分", "minus": "扣分"}
 # Wide enough for any real rule; stops a slip of the finger (30000 for 3) at the form.

@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from ..models import STOCK_SOURCES, Item
 from ..store import MAX_LINE_QUANTITY, MAX_PRICE, MAX_QUANTITY
-from .households_forms import ChineseForm
+from .forms_base import ChineseForm
 
 
 class ItemForm(ChineseForm):

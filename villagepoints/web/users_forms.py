@@ -5,7 +5,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..accounts import MIN_PASSWORD_LENGTH
 from ..models import ROLE_LABELS
-from .villages_forms import ChineseForm
+from .forms_base import ChineseForm
 
 _SHORT = f"密码至少需要{MIN_PASSWORD_LENGTH}位"
 _MISMATCH = "两次输入的密码不一致"

@@ -1,22 +1,11 @@
 """Forms for villages, their settings and groups."""
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.meta import DefaultMeta
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Regexp
 
 from ..models import BLACK_NAMING
+from .forms_base import ChineseForm
 
 
-class ChineseForm(FlaskForm):
-    """A Flask-WTF form whose built-in messages ("不是有效的整数。") are in Chinese."""
-
-    class Meta:
-        locales = ("zh",)
-
-        def get_translations(self, form):
-            # Flask-WTF only translates through Flask-Babel, which the app does not use;
-            # WTForms' own catalogues cover the messages we do not write ourselves.
-            return DefaultMeta.get_translations(self, form)
 
 
 def _slug(value):
