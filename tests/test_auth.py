@@ -56,3 +56,28 @@ def test_creating_a_user_is_audited_without_the_password(app, make_village, make
     with app.app_context():
         entry = db.session.execute(db.select(AuditEntry).filter_by(action="user.create")).scalar_one()
         assert "clerk1" in entry.after and "correct-horse" not in entry.after
+
+
+def test_behind_a_proxy_failures_are_counted_per_resident_address(database_url, tmp_path, make_user):
+    from conftest import _make_app
+
+    make_user("clerk1", "clerk", slugs=())
+    proxied = _make_app(database_url, tmp_path / "proxied", TRUSTED_PROXIES=1)
+    client = proxied.test_client()
+    token = _token(client)
+    for _ in range(20):
+        client.post("/login", data={"username": "nobody", "password": "x", "csrf_token": token},
+                    headers={"X-Forwarded-For": "10.0.0.7"})
+    # Another resident behind the same proxy is not locked out by the first one's guesses.
+    page = client.post("/login", data={"username": "clerk1", "password": "correct-horse-9", "csrf_token": token},
+                       headers={"X-Forwarded-For": "10.0.0.8"})
+    assert page.status_code == 302
+    with proxied.app_context():
+        db.engine.dispose()
+
+
+def _token(client):
+    import re
+
+    page = client.get("/login").get_data(as_text=True)
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)

@@ -156,11 +156,10 @@ def test_group_counts_include_households_without_a_group(ctx):
 
 
 def test_add_village_command_creates_the_village_with_its_groups(app, runner):
-    # The `flask` command pushes an app context for every command; the test runner does not.
+    result = runner.invoke(args=["add-village", "蒋坝村", "--slug", "jiangba", "--groups", "一组,二组，三组"])
+    assert result.exit_code == 0, result.output
+    assert "3 个小组" in result.output
+    again = runner.invoke(args=["add-village", "另一个村", "--slug", "jiangba"])
+    assert again.exit_code != 0 and "已被使用" in again.output
     with app.app_context():
-        result = runner.invoke(args=["add-village", "蒋坝村", "--slug", "jiangba", "--groups", "一组,二组，三组"])
-        assert result.exit_code == 0, result.output
-        assert "3 个小组" in result.output
         assert [g.name for g in villages.get_by_slug("jiangba").groups] == ["一组", "二组", "三组"]
-        again = runner.invoke(args=["add-village", "另一个村", "--slug", "jiangba"])
-        assert again.exit_code != 0 and "已被使用" in again.output

@@ -11,11 +11,12 @@ import random
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
-from . import accounts, households, villages
+from . import accounts, households, ledger, publication, rules, store, villages
 from .extensions import db
 from .households import CodeAllocator, HouseholdFields
 from .models import User, Village
 from .personal_data import id_check_char
+from .quarters import Quarter
 
 DEMO_NAME = "示范村"
 DEMO_SLUG = "demo"
@@ -64,6 +65,10 @@ class DemoResult:
     households: int
     inactive: int
     users: list[User] = field(default_factory=list)
+    entries: int = 0
+    pending: int = 0
+    published: str = ""
+    redemptions: int = 0
 
 
 def load_demo(
@@ -74,8 +79,10 @@ def load_demo(
     slug: str = DEMO_SLUG,
     name: str = DEMO_NAME,
     seed: int = SEED,
+    today: Optional[dt.date] = None,
 ) -> DemoResult:
-    """Create the demo village, its households and one demo user per role (password given).
+    """Create the demo village, its households, one demo user per role (password given),
+    a scored and published last quarter, this quarter's entries and a stocked store.
 
     Demo users are named after the village: ``demo-clerk``, ``demo-reviewer`` … for slug
     ``demo``. Nothing is written when the village or one of those users exists already.
@@ -110,7 +117,82 @@ def load_demo(
         accounts.create_user(actor, username, password, role, [village], DEMO_ROLE_NAMES[role])
         for username, role in zip(usernames, DEMO_ROLES)
     ]
-    return DemoResult(village=village, households=len(created), inactive=len(inactive), users=users)
+    active = [h for h in created if h.is_active]
+    activity = _load_activity(actor, village, active, users[0], random.Random(seed + 2), today or dt.date.today())
+    return DemoResult(
+        village=village, households=len(created), inactive=len(inactive), users=users, **activity,
+    )
+
+
+# (name, unit, points price, category, stock) of the demo store's shelf.
+_STORE_ITEMS = (
+    ("洗衣粉", "袋", 10, "日用品", 60), ("食用油", "瓶", 30, "粮油", 30), ("大米", "袋", 40, "粮油", 20),
+    ("香皂", "块", 5, "日用品", 100), ("毛巾", "条", 8, "日用品", 50), ("酱油", "瓶", 12, "调味品", 40),
+)
+
+
+def _entry_dates(rng: random.Random, first: dt.date, last: dt.date, count: int) -> list[dt.date]:
+    span = (last - first).days
+    return [first + dt.timedelta(days=rng.randint(0, span)) for _ in range(count)]
+
+
+def _load_activity(
+    actor: Optional[User], village: Village, active: list, clerk: User, rng: random.Random, today: dt.date
+) -> dict:
+    """Give the demo a scheme in motion: last quarter scored, honoured and published, this
+    quarter scored with some entries waiting for review, and a stocked store with redemptions.
+    """
+    rule_list = rules.village_rules(village, active_only=True)
+    plus = [r for r in rule_list if r.is_plus]
+    minus = [r for r in rule_list if not r.is_plus]
+    last_quarter = Quarter.of(today).previous()
+    this_quarter = Quarter.of(today)
+
+    def scored(first: dt.date, last: dt.date) -> list[tuple]:
+        items = []
+        for household in active:
+            if household.joined_on and household.joined_on > last:
+                continue
+            start = max(first, household.joined_on or first)
+            for _ in range(rng.choice((0, 1, 1, 2, 2, 3))):
+                rule = rng.choice(plus)
+                items.append((household, rule, _entry_dates(rng, start, last, 1)[0], rule.default_points,
+                              "村两委组织评议"))
+            if rng.random() < 0.08:
+                rule = rng.choice(minus)
+                items.append((household, rule, _entry_dates(rng, start, last, 1)[0], rule.default_points,
+                              "纸质记录存村委会档案柜"))
+        return items
+
+    earlier = scored(last_quarter.first_day, last_quarter.last_day)
+    ledger.record_checked(actor, village, earlier, source="import", approve=True)
+    for household in rng.sample(active, k=min(5, len(active))):
+        day = _entry_dates(rng, last_quarter.first_day, last_quarter.last_day, 1)[0]
+        ledger.add_honour(actor, household, rng.choice(("文明家庭", "星级农户", "身边好人", "美丽家园")), day, "镇党委")
+    published = publication.publish(actor, village, last_quarter, today=today)
+
+    now = scored(this_quarter.first_day, today)
+    # Most of this quarter is reviewed; the clerk's latest entries wait in the review queue.
+    waiting = now[-min(20, len(now)):] if now else []
+    ledger.record_checked(actor, village, now[:len(now) - len(waiting)], source="import", approve=True)
+    ledger.record_checked(clerk, village, waiting, source="web")
+
+    items = []
+    for name, unit, price, category, stock in _STORE_ITEMS:
+        item = store.create_item(actor, village, store.ItemFields(name=name, unit=unit, price=price, category=category))
+        store.stock_in(actor, item, stock, source="donation" if price >= 30 else "purchase",
+                       supplier="爱心企业" if price >= 30 else "镇供销社", today=today)
+        items.append(item)
+    redemptions = 0
+    for household in rng.sample(active, k=min(12, len(active))):
+        item = rng.choice(items)
+        try:
+            store.redeem(actor, village, household, {item.id: 1}, today=today)
+            redemptions += 1
+        except store.StoreError:
+            continue  # not enough points yet: the counter would refuse it too
+    return {"entries": len(earlier) + len(now), "pending": len(waiting), "published": str(published.quarter),
+            "redemptions": redemptions}
 
 
 def household_rows(count: int, group_names: Sequence[str], seed: int = SEED) -> list[dict]:

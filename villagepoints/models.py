@@ -296,7 +296,8 @@ class Entry(db.Model):
     __table_args__ = (
         Index("ix_entries_village_date", "village_id", "entry_date"),
         Index("ix_entries_household_date", "household_id", "entry_date"),
-        Index("ix_entries_village_status", "village_id", "status"),
+        # Serves the review queue and "pending entries in this quarter" before publishing.
+        Index("ix_entries_village_status_date", "village_id", "status", "entry_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

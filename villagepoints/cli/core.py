@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from .. import accounts, households, villages
@@ -18,6 +19,7 @@ FIRST_ADMIN = "admin"
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db() -> None:
     """Create or upgrade the database schema; safe to run again."""
     upgrade()
@@ -36,6 +38,7 @@ def init_db() -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("name")
 @click.option("--role", type=click.Choice(ROLES), required=True, help="角色")
 @click.option("--village", "slugs", multiple=True, help="村代码，可重复")
@@ -53,6 +56,7 @@ def create_user(name: str, role: str, slugs: tuple[str, ...], display_name: str)
 
 
 @click.command("add-village")
+@with_appcontext
 @click.argument("name")
 @click.option("--slug", required=True, help="村代码：小写字母、数字、连字符")
 @click.option("--groups", default="", help="小组，用逗号分隔：一组,二组")
@@ -67,6 +71,7 @@ def add_village(name: str, slug: str, groups: str) -> None:
 
 
 @click.command("households")
+@with_appcontext
 @click.option("--village", "slug", required=True, help="村代码")
 @click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table")
 def list_households(slug: str, fmt: str) -> None:

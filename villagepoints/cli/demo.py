@@ -40,6 +40,10 @@ def demo(count: int, slug: str, if_empty: bool) -> None:
         f"已加载{village.name}（村代码 {village.slug}）：{len(village.groups)} 个小组，"
         f"{result.households} 户（其中 {result.inactive} 户已迁出）。"
     )
+    click.echo(
+        f"积分记录 {result.entries} 条（{result.pending} 条待审核），{result.published} 已公示，"
+        f"积分超市 {result.redemptions} 笔兑换。"
+    )
     lines = [f"用户名: {u.username}（{u.display_name}）" for u in result.users]
     lines.append(f"密码: {password}")
     note = Path(current_app.instance_path) / DEMO_USERS_FILE
