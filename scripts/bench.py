@@ -185,7 +185,7 @@ def bench_import(tmp: Path, count: int) -> list[tuple[str, str, str]]:
 def bench_register(app, count: int, runs: int) -> list[tuple[str, str, str]]:
     """Time GETs of the register page of a `count`-household village, as a clerk sees it."""
     password = secrets.token_urlsafe(12)
-    loaded = demo_data.load_demo(None, password, households_count=count, slug="bench-register", name="台账测速村")
+    loaded = demo_data.load_demo(None, password, households_count=count, slug="bench-register", name="台账测速村", activity=False)
     accounts.create_user(None, "bench-admin", password, "admin")
     db.session.commit()
     slug = loaded.village.slug
@@ -412,7 +412,7 @@ def bench_points(app, runs: int) -> list[tuple[str, str, str]]:
     count = BULK_GOAL_HOUSEHOLDS
     password = secrets.token_urlsafe(12)
     # The demo moves 1 in 100 households away; a few spare leave `count` still registered.
-    loaded = demo_data.load_demo(None, password, households_count=count + 20, slug="bench-points", name="记分测速村")
+    loaded = demo_data.load_demo(None, password, households_count=count + 20, slug="bench-points", name="记分测速村", activity=False)
     village = loaded.village
     clerk = next(u for u in loaded.users if u.role == "clerk")
     db.session.commit()

@@ -80,9 +80,11 @@ def load_demo(
     name: str = DEMO_NAME,
     seed: int = SEED,
     today: Optional[dt.date] = None,
+    activity: bool = True,
 ) -> DemoResult:
     """Create the demo village, its households, one demo user per role (password given),
-    a scored and published last quarter, this quarter's entries and a stocked store.
+    a scored and published last quarter, this quarter's entries and a stocked store
+    (``activity=False`` stops after the register and the users, for benchmarks).
 
     Demo users are named after the village: ``demo-clerk``, ``demo-reviewer`` … for slug
     ``demo``. Nothing is written when the village or one of those users exists already.
@@ -117,11 +119,13 @@ def load_demo(
         accounts.create_user(actor, username, password, role, [village], DEMO_ROLE_NAMES[role])
         for username, role in zip(usernames, DEMO_ROLES)
     ]
-    active = [h for h in created if h.is_active]
-    activity = _load_activity(actor, village, active, users[0], random.Random(seed + 2), today or dt.date.today())
-    return DemoResult(
-        village=village, households=len(created), inactive=len(inactive), users=users, **activity,
-    )
+    result = DemoResult(village=village, households=len(created), inactive=len(inactive), users=users)
+    if activity:
+        active = [h for h in created if h.is_active]
+        moving = _load_activity(actor, village, active, users[0], random.Random(seed + 2), today or dt.date.today())
+        for key, value in moving.items():
+            setattr(result, key, value)
+    return result
 
 
 # (name, unit, points price, category, stock) of the demo store's shelf.

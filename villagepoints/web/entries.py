@@ -28,6 +28,7 @@ from ..extensions import db
 from ..ledger import LedgerError
 from ..models import ENTRY_STATUSES, RULE_KINDS, Entry, EntryPhoto, Household, Rule, Village
 from .access import village_view
+from .forms_base import show_error
 from .entries_forms import PHOTO_HINT, BulkForm, ConfirmForm, EntryFields, EntryForm, ReverseForm, ReviewForm
 
 bp = Blueprint("entries", __name__)
@@ -289,14 +290,6 @@ def find_household(village: Village, text: str) -> Household:
     if not found:
         raise LedgerError(f"找不到户编号、姓名或拼音首字母为“{text}”的在册农户", "household")
     raise LedgerError(f"“{text}”对应不止一户，请从列表中选择，或填写户编号", "household")
-
-
-def show_error(form, exc: LedgerError) -> None:
-    """Show a refusal at the field it concerns, or at the top of the page."""
-    if exc.field and exc.field in form:
-        form[exc.field].errors = [*form[exc.field].errors, str(exc)]
-    else:
-        flash(str(exc), "danger")
 
 
 def read_filters() -> dict:

@@ -1,4 +1,5 @@
-"""What every form of the app shares: Chinese built-in messages, checkbox lists."""
+"""What every form of the app shares: Chinese built-in messages, checkbox lists, refusals."""
+from flask import flash
 from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField
 from wtforms.meta import DefaultMeta
@@ -22,3 +23,17 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+def show_error(form, exc: Exception, *, flash_otherwise: bool = True) -> bool:
+    """Show a domain refusal under the field it names (its ``field``), else at the top of the page.
+
+    Returns whether it found the field.
+    """
+    name = getattr(exc, "field", "")
+    if name and name in form:
+        form[name].errors = [*form[name].errors, str(exc)]
+        return True
+    if flash_otherwise:
+        flash(str(exc), "danger")
+    return False

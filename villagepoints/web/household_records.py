@@ -17,7 +17,7 @@ from ..extensions import db
 from ..ledger import LedgerError
 from ..models import AidSuspension, Entry, Honour, Household, Village
 from .access import village_view
-from .entries import show_error
+from .forms_base import show_error
 from .household_records_forms import AidSuspensionForm, HonourForm
 
 bp = Blueprint("household_records", __name__)

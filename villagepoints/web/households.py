@@ -11,6 +11,7 @@ from ..extensions import db
 from ..households import HouseholdError, HouseholdFields
 from ..models import DEACTIVATION_REASONS, HOUSEHOLD_STATUSES, AuditEntry, Household, Village
 from .access import village_view
+from .forms_base import show_error
 from .audit_log import action_label, changes
 from .household_records import ledger_panel_context
 from .households_forms import ConfirmForm, DeactivateForm, HouseholdForm
@@ -54,7 +55,7 @@ def create(village: Village):
             household = households.create_household(current_user, village, _fields(form, village))
         except HouseholdError as exc:
             db.session.rollback()
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             db.session.commit()
             flash(f"已添加农户 {household.code} {household.head_name}", "success")
@@ -83,7 +84,7 @@ def edit(village: Village, code: str):
             changed = households.update_household(current_user, household, _fields(form, village, household))
         except HouseholdError as exc:
             db.session.rollback()
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             db.session.commit()
             flash("已保存修改" if changed else "没有改动，无需保存", "success" if changed else "info")
@@ -103,7 +104,7 @@ def deactivate(village: Village, code: str):
             )
         except HouseholdError as exc:
             db.session.rollback()
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             db.session.commit()
             reason = DEACTIVATION_REASONS[household.deactivation_reason]
@@ -177,13 +178,6 @@ def _fields(form: HouseholdForm, village: Village, household: Household | None =
         joined_on=form.joined_on.data,
         note=form.note.data or "",
     )
-
-
-def _show_error(form, exc: HouseholdError) -> None:
-    if exc.field and exc.field in form:
-        form[exc.field].errors = [*form[exc.field].errors, str(exc)]
-    else:
-        flash(str(exc), "danger")
 
 
 def _history(village: Village, household: Household) -> list[dict]:

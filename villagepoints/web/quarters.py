@@ -24,6 +24,7 @@ from ..models import (
 from ..publication import PublicationError
 from ..quarters import BadQuarter, Quarter
 from .access import village_view
+from .forms_base import show_error
 from .quarters_forms import (
     MAX_STARS,
     AnswerForm,
@@ -199,7 +200,7 @@ def answer_objection(village: Village, quarter: str, objection_id: int):
             publication.answer_objection(current_user, objection, upheld, form.answer.data, entry)
         except PublicationError as exc:
             db.session.rollback()
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             db.session.commit()
             message = f"已答复异议 #{objection.id}"
@@ -285,21 +286,10 @@ def _refused(village: Village, quarter: Quarter, exc: PublicationError, **forms)
     db.session.rollback()
     shown = False
     for form in forms.values():
-        shown = _show_error(form, exc, flash_otherwise=False) or shown
+        shown = show_error(form, exc, flash_otherwise=False) or shown
     if not shown:
         flash(str(exc), "danger")
     return _page(village, quarter, **forms)
-
-
-def _show_error(form, exc: PublicationError, flash_otherwise: bool = True) -> bool:
-    """Put the domain's message under its field when the form has it; otherwise flash it."""
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = [*field.errors, str(exc)]
-        return True
-    if flash_otherwise:
-        flash(str(exc), "danger")
-    return False
 
 
 def _ranking(village: Village, tally: list[dict]) -> Ranking:

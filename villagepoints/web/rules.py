@@ -9,6 +9,7 @@ from ..extensions import db
 from ..models import Entry, Rule, Village
 from ..rules import RuleError, RuleFields
 from .access import village_view
+from .forms_base import show_error
 from .rules_forms import KIND_LABELS, RuleForm
 
 bp = Blueprint("rules", __name__)
@@ -36,7 +37,7 @@ def create(village: Village):
             rule = rules.create_rule(current_user, village, _fields(form))
         except RuleError as exc:
             db.session.rollback()
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             db.session.commit()
             flash(f"已新增细则 {rule.code} {rule.title}", "success")
@@ -57,7 +58,7 @@ def edit(village: Village, rule_id: int):
             changed = rules.update_rule(current_user, rule, _fields(form))
         except RuleError as exc:
             db.session.rollback()
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             db.session.commit()
             flash(_saved_message(rule, changed, was_active), "success" if changed else "info")
@@ -99,10 +100,3 @@ def _saved_message(rule: Rule, changed: bool, was_active: bool) -> str:
     if rule.active and not was_active:
         return f"细则 {rule.code} 已重新启用"
     return f"已保存细则 {rule.code} 的修改；已有的积分记录不变"
-
-
-def _show_error(form: RuleForm, exc: RuleError) -> None:
-    if exc.field and exc.field in form:
-        form[exc.field].errors = [*form[exc.field].errors, str(exc)]
-    else:
-        flash(str(exc), "danger")

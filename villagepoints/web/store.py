@@ -14,7 +14,8 @@ from ..extensions import db
 from ..ledger import LedgerError
 from ..models import STOCK_KINDS, STOCK_SOURCES, Household, Item, Redemption, StockMovement, Village
 from .access import village_view
-from .entries import find_household, show_error
+from .entries import find_household
+from .forms_base import show_error
 from .store_forms import ItemForm, StockInForm, StocktakeForm, VoidForm, redeem_form
 
 bp = Blueprint("store", __name__)
