@@ -1,8 +1,10 @@
 """villagepoints: a household points scheme (积分制) for village committees."""
 from __future__ import annotations
 
+import logging
 import os
 import secrets
+import sys
 from pathlib import Path
 
 from flask import Flask
@@ -48,9 +50,34 @@ def _ensure_secret_key(instance_path: str) -> str:
     """Generate the instance's secret key on first run and keep it in instance/."""
     key_file = Path(instance_path) / "secret_key"
     if not key_file.exists():
-        key_file.write_text(secrets.token_hex(32))
-        key_file.chmod(0o600)
+        # Several gunicorn workers start at once: the key is written aside and linked into
+        # place, so exactly one key wins and nobody reads a half-written file.
+        draft = key_file.with_name(f"secret_key.{os.getpid()}")
+        draft.write_text(secrets.token_hex(32))
+        draft.chmod(0o600)
+        try:
+            os.link(draft, key_file)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return key_file.read_text().strip()
+
+
+def _log_to_stdout(app: Flask) -> None:
+    """Send the app's log to stdout at INFO, where gunicorn and journald collect it."""
+    if app.debug or app.testing:
+        return
+    from flask.logging import default_handler
+
+    app.logger.removeHandler(default_handler)
+    # The app logger is shared by every app made in this process; one handler is enough.
+    if not any(getattr(h, "_villagepoints", False) for h in app.logger.handlers):
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s"))
+        handler._villagepoints = True
+        app.logger.addHandler(handler)
+    app.logger.setLevel(logging.INFO)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -65,7 +92,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         app.config["SQLALCHEMY_DATABASE_URI"] = database_url_from_env(app.instance_path)
     if not app.config["SECRET_KEY"]:
+        # Containers and test servers pass the key in; otherwise it lives in instance/.
+        app.config["SECRET_KEY"] = os.environ.get("VILLAGEPOINTS_SECRET_KEY", "").strip() or None
+    if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _ensure_secret_key(app.instance_path)
+    _log_to_stdout(app)
 
     if app.config["TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -98,6 +98,18 @@ def page(request, browser, live_server, viewport):
     context.close()
 
 
+@pytest.fixture
+def keep_pages(request):
+    """Register further tabs (other users' browsers); saved like `page` on failure, then their contexts closed."""
+    pages: list = []
+    yield pages.append
+    report = getattr(request.node, "rep_call", None)
+    for n, extra in enumerate(pages, start=1):
+        if report is not None and report.failed:
+            _save_artifacts(extra, f"{request.node.nodeid}-{n}")
+        extra.context.close()
+
+
 def _save_artifacts(page, nodeid: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid)

@@ -5,7 +5,8 @@ from flask import Flask
 def register_cli(app: Flask) -> None:
     """Add every command module's commands to the app's CLI."""
     from . import core, demo, entries, exports, imports, quarters, store
+    from . import backup
 
-    for module in (core, imports, entries, demo, exports, quarters, store):
+    for module in (core, imports, entries, demo, exports, quarters, store, backup):
         for command in module.commands:
             app.cli.add_command(command)

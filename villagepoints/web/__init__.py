@@ -27,6 +27,7 @@ def register_web(app: Flask) -> None:
     from . import quarters
     from . import exports
     from . import store
+    from . import health
 
     for module in (
         auth, main, villages, users, households, imports, audit_log, rules, entries, review, household_records,
@@ -35,6 +36,7 @@ def register_web(app: Flask) -> None:
         quarters,
         exports,
         store,
+        health,
     ):
         app.register_blueprint(module.bp)
 
