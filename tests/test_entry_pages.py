@@ -474,3 +474,16 @@ def test_viewer_gets_403_on_every_write_route(scheme):
     # Reading is fine.
     assert scheme.web.get("/v/jiangba/entries").status_code == 200
     assert scheme.web.get(f"/v/jiangba/entries/{entry_id}").status_code == 200
+
+
+def test_a_resubmitted_entry_form_records_once(scheme):
+    scheme.login("clerk1")
+    form = scheme.web.get("/v/jiangba/entries/new")
+    token = input_value(form, "token")
+    assert token
+    scheme.enter("张三", "P01", 2, token=token)
+    again = scheme.enter("张三", "P01", 2, token=token)
+    assert "这次记分已经保存过" in text(again)
+    assert len(scheme.entries()) == 1
+    # The fresh form after saving carries a new token, so the next entry goes through.
+    assert input_value(again, "token") not in ("", token)

@@ -212,3 +212,15 @@ def test_quarter_arithmetic():
     assert (q.first_day, q.last_day, q.label) == (dt.date(2026, 7, 1), dt.date(2026, 9, 30), "2026年第三季度")
     assert str(Quarter.of(dt.date(2026, 12, 31))) == "2026Q4"
     assert Quarter.parse("2026Q4").next() == Quarter(2027, 1)
+
+
+def test_a_resubmitted_form_token_saves_nothing_twice(world):
+    village, a, b, clerk, _ = world
+    first = ledger.make_entry(clerk, village, a, rule(village, "P01"), IN_Q3, today=TODAY, token="tok-1")
+    with pytest.raises(ledger.DuplicateSubmission, match="已经保存过") as caught:
+        ledger.make_entry(clerk, village, a, rule(village, "P01"), IN_Q3, today=TODAY, token="tok-1")
+    assert caught.value.entries == [first]
+    made = ledger.bulk_entry(clerk, village, [a, b], rule(village, "P03"), IN_Q3, today=TODAY, token="tok-2")
+    with pytest.raises(ledger.DuplicateSubmission, match="2 条"):
+        ledger.bulk_entry(clerk, village, [a, b], rule(village, "P03"), IN_Q3, today=TODAY, token="tok-2")
+    assert db.session.execute(db.select(db.func.count(Entry.id))).scalar_one() == 1 + len(made)

@@ -23,6 +23,9 @@ DEFAULTS = {
     "WTF_CSRF_TIME_LIMIT": None,
     # Uploads above the import limit (10 MB) are refused before they reach the import code.
     "MAX_CONTENT_LENGTH": 11 * 1024 * 1024,
+    # A pooled connection that died with a database restart is replaced before use,
+    # instead of failing the first request each worker serves afterwards.
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "IMPORT_MAX_BYTES": 10 * 1024 * 1024,
     "IMPORT_MAX_ROWS": 100_000,
     "PER_PAGE": 50,

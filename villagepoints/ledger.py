@@ -72,6 +72,25 @@ class ReversalRefused(LedgerError):
     pass
 
 
+class DuplicateSubmission(LedgerError):
+    """The form's token was used already: ``entries`` are what that submission made."""
+
+    def __init__(self, entries: list) -> None:
+        super().__init__(f"这次记分已经保存过（{len(entries)} 条），没有重复记分")
+        self.entries = entries
+
+
+def check_token(token: Optional[str]) -> None:
+    """Refuse a token that already made entries; call it after taking the households' locks."""
+    if not token:
+        return
+    made = list(db.session.execute(
+        db.select(Entry).where(Entry.submit_token == token).order_by(Entry.id)
+    ).scalars())
+    if made:
+        raise DuplicateSubmission(made)
+
+
 def _who(household: Household) -> str:
     return f"{household.code} {household.head_name}"
 
@@ -242,6 +261,7 @@ def make_entry(
     evidence: bool = False,
     approve: bool = False,
     today: Optional[dt.date] = None,
+    token: Optional[str] = None,
 ) -> Entry:
     """Record one award or deduction; pending until reviewed where the village requires review.
 
@@ -250,8 +270,11 @@ def make_entry(
     """
     points = rule.default_points if points is None else int(points)
     lock_households([household.id])
+    check_token(token)
     check_entry(village, household, rule, day, points, today=today or dt.date.today(), evidence=evidence)
-    return record_checked(actor, village, [(household, rule, day, points, note)], source=source, approve=approve)[0]
+    return record_checked(
+        actor, village, [(household, rule, day, points, note)], source=source, approve=approve, token=token
+    )[0]
 
 
 def record_checked(
@@ -262,6 +285,7 @@ def record_checked(
     source: str,
     approve: bool = False,
     audit_each: bool = True,
+    token: Optional[str] = None,
 ) -> list[Entry]:
     """Add entries that have passed check_entry, in one flush, each logged as entry.create.
 
@@ -274,6 +298,8 @@ def record_checked(
         _new_entry(actor, village, household, rule, day, points, note, source, status, reviewer)
         for household, rule, day, points, note in items
     ]
+    for entry in made:
+        entry.submit_token = token
     db.session.flush()
     if audit_each:
         for entry in made:
@@ -295,6 +321,7 @@ def bulk_entry(
     *,
     evidence: bool = False,
     today: Optional[dt.date] = None,
+    token: Optional[str] = None,
 ) -> list[Entry]:
     """Record the same rule and date for many households at once: all of them or none.
 
@@ -307,6 +334,7 @@ def bulk_entry(
     points = rule.default_points if points is None else int(points)
     today = today or dt.date.today()
     lock_households([h.id for h in households])
+    check_token(token)
     nets: dict[int, int] = {}
     if rule.quarter_cap is not None and day is not None:
         quarter = Quarter.of(day)
@@ -329,7 +357,8 @@ def bulk_entry(
             net_before=nets.get(household.id, 0), check_quarter=False,
         )
     made = record_checked(
-        actor, village, [(h, rule, day, points, note) for h in households], source="bulk", audit_each=False
+        actor, village, [(h, rule, day, points, note) for h in households], source="bulk", audit_each=False,
+        token=token,
     )
     audit.record(
         actor, "entry.bulk", village_id=village.id, target=f"细则 {rule.code} {rule.title}",

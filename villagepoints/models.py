@@ -320,6 +320,9 @@ class Entry(db.Model):
     reviewed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     review_note: Mapped[str] = mapped_column(Text, default="")
     reverses_id: Mapped[Optional[int]] = mapped_column(ForeignKey("entries.id"), index=True)
+    # The entry form's one-time token: a resubmitted form (a double tap, a retry after a
+    # lost reply) finds the entries it already made instead of making them again.
+    submit_token: Mapped[Optional[str]] = mapped_column(String(64), index=True)
 
     household: Mapped[Household] = relationship()
     rule: Mapped[Optional[Rule]] = relationship()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import secrets
 from pathlib import Path
 from typing import Optional
 
@@ -98,9 +99,13 @@ def new(village: Village):
             uploads = _uploads(form)
             entry = ledger.make_entry(
                 current_user, village, chosen, rule, form.entry_date.data, form.points.data,
-                form.note.data or "", evidence=bool(uploads),
+                form.note.data or "", evidence=bool(uploads), token=form.token.data or None,
             )
             evidence.attach_photos(entry, uploads, storage_root())
+        except ledger.DuplicateSubmission as exc:
+            db.session.rollback()
+            flash(str(exc), "info")
+            return redirect(url_for(".new", slug=village.slug))
         except LedgerError as exc:
             db.session.rollback()
             show_error(form, exc)
@@ -129,12 +134,16 @@ def bulk(village: Village):
             uploads = _uploads(form)
             made = ledger.bulk_entry(
                 current_user, village, chosen, rule, form.entry_date.data, form.points.data,
-                form.note.data or "", evidence=bool(uploads),
+                form.note.data or "", evidence=bool(uploads), token=form.token.data or None,
             )
             if uploads:
                 root = storage_root()
                 for entry in made:
                     evidence.attach_photos(entry, uploads, root)
+        except ledger.DuplicateSubmission as exc:
+            db.session.rollback()
+            flash(str(exc), "info")
+            return redirect(url_for(".bulk", slug=village.slug, group=group_id))
         except LedgerError as exc:
             db.session.rollback()
             show_error(form, exc)
@@ -367,6 +376,7 @@ def _entry_page(village: Village, entry: Entry, reverse_form: ReverseForm):
 
 def _prefill(form: EntryFields, village: Village) -> None:
     """Carry the last rule and date into a fresh form, with the rule's default points."""
+    form.token.data = secrets.token_urlsafe(24)
     rule = _rule_or_none(village, request.args.get("rule", type=int))
     if rule is not None and rule.active:
         form.rule.data = rule.id

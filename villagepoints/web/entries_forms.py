@@ -5,7 +5,7 @@ import datetime as dt
 from typing import Iterable
 
 from flask_wtf.file import MultipleFileField
-from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
@@ -53,6 +53,8 @@ class EntryFields(ChineseForm):
     points = IntegerField("分值", validators=[InputRequired("请填写分值")])
     note = TextAreaField("说明", validators=[Length(max=500, message="说明不能超过500个字")])
     photos = MultipleFileField("照片（依据）")
+    # One-time token of this form, so a resubmission saves nothing twice (ledger.check_token).
+    token = HiddenField()
 
     def set_rules(self, rules: list[Rule]) -> None:
         """Offer these rules; the page script reads each option's default and range."""
