@@ -14,7 +14,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-bash scripts/setup.sh
+# Only what serving needs (gunicorn), not the test tools.
+VP_EXTRAS=serve bash scripts/setup.sh
 FLASK=(.venv/bin/flask --app villagepoints)
 
 if [ -z "${DATABASE_URL:-}" ]; then

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create .venv and install villagepoints with its test extras.
+# Create .venv and install villagepoints with its extras: "test" by default (what the
+# test command and the local run need), VP_EXTRAS=serve for a production server.
 # Safe to run again: when setup.cfg and pyproject.toml are unchanged since the last
 # install into this .venv, it does nothing and returns at once.
 set -euo pipefail
@@ -9,6 +10,7 @@ cd "$ROOT"
 
 PYTHON="${PYTHON:-python3}"
 VENV="$ROOT/.venv"
+EXTRAS="${VP_EXTRAS:-test}"
 STAMP="$VENV/.villagepoints-installed"
 
 if [ ! -x "$VENV/bin/python" ]; then
@@ -18,16 +20,16 @@ fi
 
 # The stamp records what was installed and from where (an editable install points at
 # this folder), so a moved checkout or a changed dependency list reinstalls.
-wanted="$(cat setup.cfg pyproject.toml | sha256sum | cut -d' ' -f1) $ROOT"
+wanted="$(cat setup.cfg pyproject.toml | sha256sum | cut -d' ' -f1) $ROOT [$EXTRAS]"
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$wanted" ] \
-    && "$VENV/bin/python" -c "import villagepoints, playwright, pytest" 2>/dev/null; then
+    && "$VENV/bin/python" -c "import villagepoints" 2>/dev/null; then
     exit 0
 fi
 
-echo "==> 安装依赖（pip install -e '.[test]'）"
+echo "==> 安装依赖（pip install -e '.[$EXTRAS]'）"
 # pip and the build backend are chatty; keep their output for when something fails.
 log="$(mktemp)"
-if ! "$VENV/bin/python" -m pip install --disable-pip-version-check -e '.[test]' >"$log" 2>&1; then
+if ! "$VENV/bin/python" -m pip install --disable-pip-version-check -e ".[$EXTRAS]" >"$log" 2>&1; then
     tail -n 40 "$log" >&2
     rm -f "$log"
     echo "依赖安装失败（见上面的输出）" >&2
