@@ -207,19 +207,10 @@ def bench_register(app, count: int, runs: int) -> list[tuple[str, str, str]]:
     }
     rows = []
     for who, label, url in pages:
-        client = clients[who]
-        response = client.get(url)
-        if response.status_code != 200:
-            rows.append((f"{label}（{count:,} 户）GET {url}", f"HTTP {response.status_code}", "页面出错，未计时"))
+        median, status = _median_get_ms(clients[who], url, runs, warm=2)
+        if median is None:
+            rows.append((f"{label}（{count:,} 户）GET {url}", f"HTTP {status}", "页面出错，未计时"))
             continue
-        for _ in range(2):  # warm the template cache and the database's
-            client.get(url)
-        times = []
-        for _ in range(runs):
-            started = time.perf_counter()
-            client.get(url)
-            times.append((time.perf_counter() - started) * 1000)
-        median = statistics.median(times)
         rows.append((
             f"{label}（{count:,} 户，{runs} 次中位数）",
             f"{median:.1f} ms",
@@ -475,18 +466,10 @@ def bench_points(app, runs: int) -> list[tuple[str, str, str]]:
         ledger.make_entry(None, village, household, rule, day, evidence=True, approve=True, today=today)
     db.session.commit()
     url = f"/v/{village.slug}/households/{household.code}"
-    response = client.get(url)
-    if response.status_code != 200:
-        rows.append((f"农户页面（{HOUSEHOLD_PAGE_ENTRIES:,} 条记录）GET {url}", f"HTTP {response.status_code}", "页面出错，未计时"))
+    median, status = _median_get_ms(client, url, runs, warm=2)
+    if median is None:
+        rows.append((f"农户页面（{HOUSEHOLD_PAGE_ENTRIES:,} 条记录）GET {url}", f"HTTP {status}", "页面出错，未计时"))
         return rows
-    for _ in range(2):  # warm the template cache and the database's
-        client.get(url)
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        client.get(url)
-        times.append((time.perf_counter() - started) * 1000)
-    median = statistics.median(times)
     rows.append((
         f"农户页面（{HOUSEHOLD_PAGE_ENTRIES:,} 条记录，{runs} 次中位数）",
         f"{median:.1f} ms",
@@ -806,15 +789,23 @@ def _bare_write_times(data: bytes, runs: int) -> list[float]:
 
 
 def _median_get(client, url: str, runs: int) -> str:
+    median, status = _median_get_ms(client, url, runs)
+    return f"HTTP {status}" if median is None else f"{median:.1f} ms"
+
+
+def _median_get_ms(client, url: str, runs: int, warm: int = 0) -> tuple[float | None, int]:
+    """Return the median milliseconds of ``runs`` GETs after ``warm`` untimed ones, or None and the failing status."""
     response = client.get(url)
     if response.status_code != 200:
-        return f"HTTP {response.status_code}"
+        return None, response.status_code
+    for _ in range(warm):  # warm the template cache and the database's
+        client.get(url)
     times = []
     for _ in range(runs):
         started = time.perf_counter()
         client.get(url)
         times.append((time.perf_counter() - started) * 1000)
-    return f"{statistics.median(times):.1f} ms"
+    return statistics.median(times), 200
 
 
 def _logged_in(app, username: str, password: str):

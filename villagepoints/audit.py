@@ -18,6 +18,11 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def actor_name(actor: Optional[User]) -> str:
+    """Name who acted: the user's name, or 命令行 for the command line."""
+    return actor.username if actor is not None else CLI_ACTOR
+
+
 def dump_state(state: Optional[dict]) -> Optional[str]:
     """Return a before/after state as the JSON text the log stores: keys sorted, dates as ISO text."""
     if state is None:
@@ -61,7 +66,7 @@ def row(
     return {
         "at": at or utcnow(),
         "user_id": actor.id if actor is not None else None,
-        "actor": actor.username if actor is not None else CLI_ACTOR,
+        "actor": actor_name(actor),
         "village_id": village_id,
         "household_id": household_id,
         "action": action,

@@ -22,7 +22,7 @@ from sqlalchemy.orm import lazyload
 
 from . import audit, ledger, sheets
 from .extensions import db
-from .household_import import ImportRefused, Problem, code_key
+from .household_import import CJK_GAP, ImportRefused, Problem, code_key
 from .ledger import LedgerError
 from .models import Entry, Group, Household, Rule, User, Village
 from .quarters import Quarter
@@ -44,7 +44,6 @@ TEMPLATE_NOTE = "示例行，导入前请删除"
 _TEMPLATE_NOTE_READ = sheets.clean_text(TEMPLATE_NOTE)
 NOTE_MAX = 500
 BATCH = 500
-_CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
 _POINTS = re.compile(r"^([+-]?)(\d+)分?$")
 # Where each ledger refusal points in the sheet; "photos" is evidence, which a sheet gives in 说明.
 _LEDGER_COLUMNS = {"rule": "rule", "entry_date": "entry_date", "points": "points", "photos": "note"}
@@ -281,7 +280,7 @@ def _parse(table: sheets.Table, row: sheets.Row, problems: list[Problem]) -> _Pa
     code = sheets.text(cells.get("code"))
     parsed.code = code.replace(" ", "") if code else None
     name = sheets.text(cells.get("head_name"))
-    parsed.head_name = _CJK_GAP.sub("", name) if name else None
+    parsed.head_name = CJK_GAP.sub("", name) if name else None
     group = sheets.text(cells.get("group"))
     parsed.group = re.sub(r"\s+", "", group) if group else None
     if not parsed.code and not parsed.head_name:

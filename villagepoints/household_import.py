@@ -54,7 +54,8 @@ TEMPLATE_EXAMPLE = {
     "note": "示例行，导入前请删除",
 }
 BATCH = 500
-_CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
+# Spaces between Chinese characters in a name are typing slips ("张 三" is 张三).
+CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
 
 
 class ImportRefused(ValueError):
@@ -314,7 +315,7 @@ class _Planner:
         present = set(cells)
 
         name = sheets.text(cells.get("head_name"))
-        name = _CJK_GAP.sub("", name) if name else name
+        name = CJK_GAP.sub("", name) if name else name
         if not name:
             problem("head_name", "户主姓名为空，请填写")
         elif len(name) > 50:

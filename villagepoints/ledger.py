@@ -91,12 +91,13 @@ def check_token(token: Optional[str]) -> None:
         raise DuplicateSubmission(made)
 
 
-def _who(household: Household) -> str:
+def household_label(household: Household) -> str:
+    """Name a household in messages and the audit log: code and head's name."""
     return f"{household.code} {household.head_name}"
 
 
 def _target(entry: Entry) -> str:
-    return f"积分记录 #{entry.id} {entry.household.code} {entry.household.head_name}"
+    return f"积分记录 #{entry.id} {household_label(entry.household)}"
 
 
 def entry_state(entry: Entry) -> dict:
@@ -130,22 +131,28 @@ def check_quarter_open(village: Village, day: dt.date) -> None:
         raise QuarterLocked(f"{quarter.label}（{quarter}）已结束，不能再录入或更改该季度的积分", "entry_date")
 
 
-def lock_households(household_ids: Iterable[int]) -> None:
+def lock_households(household_ids: Iterable[int], *, reload: bool = False) -> None:
     """Take the households' row locks (PostgreSQL), in id order so two batches cannot deadlock,
     so that cap checks and balances see a settled state.
 
     On SQLite every write transaction already holds the database write lock (BEGIN IMMEDIATE).
+    ``reload`` also refreshes the loaded Household objects, so a household deactivated by
+    another clerk a moment ago is seen as inactive; the ORM refreshes an object only as its
+    row is read.
     """
     ids = sorted(set(household_ids))
-    if ids:
-        db.session.execute(
-            db.select(Household.id).where(Household.id.in_(ids)).order_by(Household.id).with_for_update()
-        ).all()
+    if not ids:
+        return
+    stmt = db.select(Household if reload else Household.id).where(Household.id.in_(ids))
+    stmt = stmt.order_by(Household.id).with_for_update()
+    if reload:
+        stmt = stmt.execution_options(populate_existing=True)
+    db.session.execute(stmt).all()
 
 
-def lock_household(household: Household) -> None:
+def lock_household(household: Household, *, reload: bool = False) -> None:
     """Take one household's row lock; see lock_households."""
-    lock_households([household.id])
+    lock_households([household.id], reload=reload)
 
 
 def rule_net_in_quarter(household_id: int, rule_id: int, quarter: Quarter, exclude_id: Optional[int] = None) -> int:
@@ -179,11 +186,11 @@ def check_entry(
     ``net_before`` is the rule's live net for the household in the quarter when the
     caller already knows it (a batch counts its own earlier rows); otherwise it is queried.
     """
-    who = _who(household)
+    name = household_label(household)
     if household.village_id != village.id or rule.village_id != village.id:
         raise NotAllowed("农户或细则不属于本村")
     if not household.is_active:
-        raise HouseholdInactive(f"农户 {who} 已注销，不能再记分", "household")
+        raise HouseholdInactive(f"农户 {name} 已注销，不能再记分", "household")
     if not rule.active:
         raise RuleInactive(f"细则 {rule.code}“{rule.title}”已停用，不能再使用", "rule")
     if day is None:
@@ -191,20 +198,20 @@ def check_entry(
     if day > today:
         raise FutureDate(f"日期 {day} 在今天之后，不能提前记分", "entry_date")
     if household.joined_on and day < household.joined_on:
-        raise LedgerError(f"日期 {day} 早于农户 {who} 的登记日期 {household.joined_on}", "entry_date")
+        raise LedgerError(f"日期 {day} 早于农户 {name} 的登记日期 {household.joined_on}", "entry_date")
     if check_quarter:
         check_quarter_open(village, day)
     if rule.is_plus and points <= 0:
-        raise PointsOutOfRange(f"细则 {rule.code} 是加分项，分值应为正数（给 {who}）", "points")
+        raise PointsOutOfRange(f"细则 {rule.code} 是加分项，分值应为正数（给 {name}）", "points")
     if not rule.is_plus and points >= 0:
-        raise PointsOutOfRange(f"细则 {rule.code} 是扣分项，分值应为负数，例如 {rule.default_points}（给 {who}）", "points")
+        raise PointsOutOfRange(f"细则 {rule.code} 是扣分项，分值应为负数，例如 {rule.default_points}（给 {name}）", "points")
     if not rule.min_points <= points <= rule.max_points:
         raise PointsOutOfRange(
-            f"细则 {rule.code} 的分值应在 {rule.min_points} 到 {rule.max_points} 之间，这里是 {points}（给 {who}）",
+            f"细则 {rule.code} 的分值应在 {rule.min_points} 到 {rule.max_points} 之间，这里是 {points}（给 {name}）",
             "points",
         )
     if rule.requires_evidence and not evidence:
-        raise EvidenceRequired(f"细则 {rule.code}“{rule.title}”需要上传照片作为依据（给 {who}）", "photos")
+        raise EvidenceRequired(f"细则 {rule.code}“{rule.title}”需要上传照片作为依据（给 {name}）", "photos")
     if rule.quarter_cap is not None:
         quarter = Quarter.of(day)
         net = net_before
@@ -212,7 +219,7 @@ def check_entry(
             net = rule_net_in_quarter(household.id, rule.id, quarter, exclude_id)
         if abs(net + points) > rule.quarter_cap:
             raise CapExceeded(
-                f"农户 {who} 在{quarter.label}已有细则 {rule.code} 的积分 {net:+d}，"
+                f"农户 {name} 在{quarter.label}已有细则 {rule.code} 的积分 {net:+d}，"
                 f"再记 {points:+d} 将超过每季度上限 {rule.quarter_cap} 分",
                 "points",
             )
@@ -232,7 +239,7 @@ def _new_entry(
         rule_code=rule.code, rule_title=rule.title, kind=rule.kind, points=points, entry_date=day,
         note=(note or "").strip(), status=status, source=source,
         created_by_id=actor.id if actor else None,
-        created_by_name=actor.username if actor else audit.CLI_ACTOR,
+        created_by_name=audit.actor_name(actor),
         created_at=now,
     )
     if status == "approved":
@@ -415,16 +422,16 @@ def _review(actor: Optional[User], entries: Iterable[Entry], status: str, note: 
         raise LedgerError("请至少选择一条记录")
     for entry in entries:
         if entry.status != "pending":
-            raise NotPending(f"积分记录 #{entry.id}（{_who(entry.household)}）已{_status_word(entry)}")
+            raise NotPending(f"积分记录 #{entry.id}（{household_label(entry.household)}）已{_status_word(entry)}")
         if actor is not None and entry.created_by_id == actor.id:
-            raise SelfReview(f"积分记录 #{entry.id}（{_who(entry.household)}）是您本人录入的，不能自己审核")
+            raise SelfReview(f"积分记录 #{entry.id}（{household_label(entry.household)}）是您本人录入的，不能自己审核")
         village = db.session.get(Village, entry.village_id)
         check_quarter_open(village, entry.entry_date)
     now = utcnow()
     for entry in entries:
         entry.status = status
         entry.reviewed_by_id = actor.id if actor else None
-        entry.reviewed_by_name = actor.username if actor else audit.CLI_ACTOR
+        entry.reviewed_by_name = audit.actor_name(actor)
         entry.reviewed_at = now
         entry.review_note = (note or "").strip()
         audit.record(
@@ -477,7 +484,7 @@ def reverse(actor: Optional[User], entry: Entry, reason: str) -> Entry:
         points=-entry.points, entry_date=entry.entry_date, note=f"冲正：{reason.strip()}",
         status=status, source="reversal", reverses_id=entry.id, reverses=entry,
         created_by_id=actor.id if actor else None,
-        created_by_name=actor.username if actor else audit.CLI_ACTOR, created_at=now,
+        created_by_name=audit.actor_name(actor), created_at=now,
     )
     if status == "approved":
         reversal.reviewed_by_name = _reviewer_name(village, False)
@@ -569,7 +576,7 @@ def add_honour(
     db.session.add(honour)
     db.session.flush()
     audit.record(
-        actor, "honour.create", village_id=household.village_id, household_id=household.id, target=f"农户 {household.code} {household.head_name}",
+        actor, "honour.create", village_id=household.village_id, household_id=household.id, target=f"农户 {household_label(household)}",
         after={"title": honour.title, "awarded_on": awarded_on, "granted_by": honour.granted_by},
     )
     return honour
@@ -594,7 +601,7 @@ def add_aid_suspension(
     db.session.flush()
     audit.record(
         actor, "aid_suspension.create", village_id=household.village_id, household_id=household.id,
-        target=f"农户 {household.code} {household.head_name}",
+        target=f"农户 {household_label(household)}",
         after={"starts_on": starts_on, "ends_on": ends_on, "reason": suspension.reason},
     )
     return suspension

@@ -25,10 +25,6 @@ class PublicationError(ValueError):
         self.field = field
 
 
-def _actor_name(actor: Optional[User]) -> str:
-    return actor.username if actor else audit.CLI_ACTOR
-
-
 def quarter_state(village: Village, quarter: Quarter, *, create: bool = False) -> Optional[QuarterState]:
     """Return the village's state row for a quarter (made on demand when ``create``)."""
     state = db.session.execute(
@@ -141,7 +137,7 @@ def publish(
     state.status = "published"
     publication = Publication(
         village_id=village.id, quarter=str(quarter), version=state.version, status="current",
-        published_at=utcnow(), published_by_name=_actor_name(actor),
+        published_at=utcnow(), published_by_name=audit.actor_name(actor),
         notice_starts_on=today, notice_ends_on=today + dt.timedelta(days=days - 1),
         contact=contact, snapshot=json.dumps(build_snapshot(village, quarter), ensure_ascii=False),
     )
@@ -227,7 +223,7 @@ def raise_objection(
     objection = Objection(
         village_id=village.id, publication_id=publication.id, household_id=household.id, household=household,
         raised_by=raised_by.strip(), raised_on=today, content=content.strip(),
-        recorded_by_name=_actor_name(actor), status="open",
+        recorded_by_name=audit.actor_name(actor), status="open",
     )
     db.session.add(objection)
     db.session.flush()
@@ -261,7 +257,7 @@ def answer_objection(
             raise PublicationError(f"更正记录的日期不在{quarter.label}内", "correcting_entry")
     objection.status = "upheld" if upheld else "dismissed"
     objection.answer = answer.strip()
-    objection.answered_by_name = _actor_name(actor)
+    objection.answered_by_name = audit.actor_name(actor)
     objection.answered_at = utcnow()
     objection.correcting_entry_id = correcting_entry.id if (upheld and correcting_entry) else None
     audit.record(

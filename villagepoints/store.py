@@ -109,14 +109,6 @@ class ItemFields:
     note: str = ""
 
 
-def _who(household: Household) -> str:
-    return f"{household.code} {household.head_name}"
-
-
-def _actor_name(actor: Optional[User]) -> str:
-    return actor.username if actor else audit.CLI_ACTOR
-
-
 def item_state(item: Item) -> dict:
     """Return an item's fields for the audit log."""
     return {
@@ -220,7 +212,7 @@ def _move(
     movement = StockMovement(
         village_id=item.village_id, item_id=item.id, item=item, kind=kind, quantity=quantity,
         stock_after=item.stock, moved_on=day, redemption=redemption,
-        created_by_id=actor.id if actor else None, created_by_name=_actor_name(actor), **extra,
+        created_by_id=actor.id if actor else None, created_by_name=audit.actor_name(actor), **extra,
     )
     db.session.add(movement)
     return movement
@@ -313,16 +305,6 @@ def stock_on_hand(village: Village, include_inactive: bool = True) -> tuple[list
 # --- Redemption --------------------------------------------------------------------
 
 
-def _lock_household(household: Household) -> None:
-    # ledger.lock_household takes the same row lock; reloading the row as well means a
-    # household deactivated by another clerk a moment ago is seen as inactive here.
-    # The row must be fetched: the ORM refreshes an object only as its row is read.
-    db.session.execute(
-        db.select(Household).where(Household.id == household.id)
-        .with_for_update().execution_options(populate_existing=True)
-    ).scalar_one()
-
-
 def _by_token(token: str) -> Optional[Redemption]:
     return db.session.execute(db.select(Redemption).where(Redemption.token == token)).scalar_one_or_none()
 
@@ -381,7 +363,7 @@ def redeem(
     lines = _wanted_lines(wanted)
     if household.village_id != village.id:
         raise StoreError("该农户不属于本村", "household")
-    _lock_household(household)
+    ledger.lock_household(household, reload=True)
     if token:
         # Read after the household lock: a twin of this form for the same household has
         # committed by now (PostgreSQL) or ran before our BEGIN (SQLite).
@@ -389,7 +371,7 @@ def redeem(
         if twin is not None:
             raise DuplicateSubmission(twin)
     if not household.is_active:
-        raise HouseholdInactive(f"农户 {_who(household)} 已注销，不能兑换", "household")
+        raise HouseholdInactive(f"农户 {ledger.household_label(household)} 已注销，不能兑换", "household")
     if any(q > MAX_LINE_QUANTITY for q in lines.values()):
         raise StoreError(f"每样商品一次最多兑换 {MAX_LINE_QUANTITY} 件")
     items = _lock_items(village, lines)
@@ -413,14 +395,14 @@ def redeem(
         raise OutOfStock(message, shortages)
     if total > available:
         raise InsufficientBalance(
-            f"农户 {_who(household)} 可用积分 {available} 分，本次兑换需 {total} 分，还差 {total - available} 分",
+            f"农户 {ledger.household_label(household)} 可用积分 {available} 分，本次兑换需 {total} 分，还差 {total - available} 分",
             total - available,
         )
     redemption = Redemption(
         village_id=village.id, household_id=household.id, household=household,
         receipt_no=_next_receipt_no(village, today.year), token=token or None, redeemed_on=today,
         total_points=total, item_count=sum(lines.values()), balance_after=available - total,
-        created_by_id=actor.id if actor else None, created_by_name=_actor_name(actor),
+        created_by_id=actor.id if actor else None, created_by_name=audit.actor_name(actor),
     )
     try:
         with db.session.begin_nested():
@@ -441,7 +423,7 @@ def redeem(
     db.session.flush()
     audit.record(
         actor, "redemption.create", village_id=village.id, household_id=household.id,
-        target=f"兑换单 {redemption.receipt_no} {_who(household)}",
+        target=f"兑换单 {redemption.receipt_no} {ledger.household_label(household)}",
         summary=f"兑换 {redemption.item_count} 件，共 {total} 分，余 {redemption.balance_after} 分",
         after={
             "receipt_no": redemption.receipt_no, "points": total,
@@ -457,7 +439,7 @@ def void(actor: Optional[User], redemption: Redemption, reason: str, *, today: O
     reason = (reason or "").strip()
     if not reason:
         raise StoreError("作废时请写明原因", "reason")
-    _lock_household(redemption.household)
+    ledger.lock_household(redemption.household, reload=True)
     db.session.execute(
         db.select(Redemption).where(Redemption.id == redemption.id)
         .with_for_update().execution_options(populate_existing=True)
@@ -473,12 +455,12 @@ def void(actor: Optional[User], redemption: Redemption, reason: str, *, today: O
               note=f"作废兑换单 {redemption.receipt_no}")
     redemption.voided_at = utcnow()
     redemption.voided_by_id = actor.id if actor else None
-    redemption.voided_by_name = _actor_name(actor)
+    redemption.voided_by_name = audit.actor_name(actor)
     redemption.void_reason = reason
     db.session.flush()
     audit.record(
         actor, "redemption.void", village_id=redemption.village_id, household_id=redemption.household_id,
-        target=f"兑换单 {redemption.receipt_no} {_who(redemption.household)}", summary=reason,
+        target=f"兑换单 {redemption.receipt_no} {ledger.household_label(redemption.household)}", summary=reason,
         before={"status": "有效"}, after={"status": "已作废", "points": redemption.total_points},
     )
 
@@ -592,7 +574,7 @@ def expire_due(actor: Optional[User], household: Household, today: Optional[dt.d
         db.session.flush()
         audit.record(
             actor, "points.expire", village_id=household.village_id, household_id=household.id,
-            target=f"农户 {_who(household)}",
+            target=f"农户 {ledger.household_label(household)}",
             summary="；".join(f"{r.points_year}年的积分过期 {r.points} 分（{r.expired_on} 到期）" for r in made),
             after={"points": sum(r.points for r in made)},
         )
@@ -609,7 +591,7 @@ def expire_village(actor: Optional[User], village: Village, today: Optional[dt.d
     total = 0
     for household_id in ids:
         household = db.session.get(Household, household_id)
-        _lock_household(household)
+        ledger.lock_household(household, reload=True)
         total += sum(r.points for r in expire_due(actor, household, today))
     return total
 

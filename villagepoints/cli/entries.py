@@ -9,6 +9,7 @@ from flask.cli import with_appcontext
 
 from .. import entry_import
 from .common import one_transaction, village_or_fail
+from .imports import echo_problems, refuse_if_blocked
 
 
 @click.command("import-entries")
@@ -27,11 +28,8 @@ def import_entries(file: Path, slug: str, dry_run: bool, approve: bool) -> None:
         )
     except entry_import.ImportRefused as exc:
         raise click.ClickException(str(exc)) from exc
-    for problem in plan.problems:
-        click.echo(problem.line(with_sheet=plan.several_sheets))
-    if plan.blocked:
-        click.echo(f"检查结果（未写入）：{plan.summary()}")
-        raise click.ClickException(f"有 {plan.refused} 行有问题，没有导入任何数据。请改正后重新导入")
+    echo_problems(plan, plan.problems)
+    refuse_if_blocked(plan)
     if not plan.rows:
         raise click.ClickException("文件里没有积分记录，没有导入任何数据")
     if dry_run:
@@ -41,8 +39,7 @@ def import_entries(file: Path, slug: str, dry_run: bool, approve: bool) -> None:
         with one_transaction():
             result = entry_import.apply_entry_import(None, village, plan, approve=approve)
     except entry_import.EntryImportRefused as exc:
-        for problem in exc.problems:
-            click.echo(problem.line(with_sheet=plan.several_sheets))
+        echo_problems(plan, exc.problems)
         raise click.ClickException(str(exc)) from exc
     click.echo(result.summary())
 

@@ -11,6 +11,19 @@ from .. import household_import
 from .common import one_transaction, village_or_fail
 
 
+def echo_problems(plan, problems) -> None:
+    """Print each problem on its own line, naming the sheet when the file has several."""
+    for problem in problems:
+        click.echo(problem.line(with_sheet=plan.several_sheets))
+
+
+def refuse_if_blocked(plan, hint: str = "") -> None:
+    """Stop with the plan's summary when problem rows keep the whole file out."""
+    if plan.blocked:
+        click.echo(f"检查结果（未写入）：{plan.summary()}")
+        raise click.ClickException(f"有 {plan.refused} 行有问题，没有导入任何数据。请改正后重新导入{hint}")
+
+
 @click.command("import-households")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--village", "slug", required=True, help="村代码")
@@ -28,15 +41,10 @@ def import_households(file: Path, slug: str, dry_run: bool, skip_invalid: bool, 
         )
     except household_import.ImportRefused as exc:
         raise click.ClickException(str(exc)) from exc
-    for problem in plan.problems:
-        click.echo(problem.line(with_sheet=plan.several_sheets))
+    echo_problems(plan, plan.problems)
     if plan.missing_groups and not create_groups:
         click.echo(f"本村还没有这些小组：{'、'.join(plan.missing_groups)}。加上 --create-groups 可自动新建")
-    if plan.blocked:
-        click.echo(f"检查结果（未写入）：{plan.summary()}")
-        raise click.ClickException(
-            f"有 {plan.refused} 行有问题，没有导入任何数据。请改正后重新导入，或加上 --skip-invalid 只导入无误的行"
-        )
+    refuse_if_blocked(plan, "，或加上 --skip-invalid 只导入无误的行")
     if dry_run:
         click.echo(f"试运行（未写入）：{plan.summary()}")
         return

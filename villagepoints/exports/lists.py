@@ -15,7 +15,6 @@ from .quarter_data import QuarterNumbers, Section
 
 RED_TITLE = "光荣榜"
 BLACK_TITLE = "臊皮榜"
-HEADERS = ("序号", "村民小组", "户主", "季度积分", "上榜理由")
 SIZE = 16
 HEADING_SIZE = 30
 # Column widths are counted in 11 pt characters; large type needs them that much wider.
@@ -24,12 +23,7 @@ WIDEN = SIZE / printing.DEFAULT_SIZE
 
 def title(numbers: QuarterNumbers, group: str = "") -> str:
     """Return the lists' title, e.g. 蒋坝村2026年第三季度光荣榜·臊皮榜（一组）."""
-    text = f"{numbers.village_name}{numbers.label}{RED_TITLE}·{BLACK_TITLE}"
-    if group:
-        text += f"（{group}）"
-    if numbers.draft:
-        text += "（草稿）"
-    return text
+    return numbers.title(f"{RED_TITLE}·{BLACK_TITLE}", group)
 
 
 def write(numbers: QuarterNumbers, out: BinaryIO, group: Optional[Group] = None, by_group: bool = False) -> None:

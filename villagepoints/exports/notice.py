@@ -14,12 +14,7 @@ HEADERS = ("序号", "村民小组", "户编号", "户主姓名", "基础分", "
 
 def title(numbers: QuarterNumbers, group: str = "") -> str:
     """Return the notice's title, e.g. 蒋坝村2026年第三季度农户积分公示（一组）."""
-    text = f"{numbers.village_name}{numbers.label}农户积分公示"
-    if group:
-        text += f"（{group}）"
-    if numbers.draft:
-        text += "（草稿）"
-    return text
+    return numbers.title("农户积分公示", group)
 
 
 def write(numbers: QuarterNumbers, out: BinaryIO, group: Optional[Group] = None, by_group: bool = False) -> None:

@@ -46,6 +46,15 @@ class QuarterNumbers:
     def village_name(self) -> str:
         return self.snapshot.get("village") or self.village.name
 
+    def title(self, what: str, group: str = "") -> str:
+        """Return a printed title, e.g. 蒋坝村2026年第三季度农户积分公示（一组）（草稿）."""
+        text = f"{self.village_name}{self.label}{what}"
+        if group:
+            text += f"（{group}）"
+        if self.draft:
+            text += "（草稿）"
+        return text
+
     def status_line(self) -> str:
         """Say which version this is and when the notice runs, or that it is a draft."""
         if self.publication is None:

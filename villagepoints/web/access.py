@@ -7,18 +7,26 @@ from typing import Callable
 from flask import abort, g
 from flask_login import current_user, login_required
 
-from ..extensions import db
-from ..models import Village
+from .. import households, villages
+from ..models import Household, Village
 
 
 def village_for_user(slug: str) -> Village:
     """Load the village named in the URL, refusing villages outside the user's scope."""
-    village = db.session.execute(db.select(Village).filter_by(slug=slug)).scalar_one_or_none()
+    village = villages.get_by_slug(slug)
     if village is None:
         abort(404)
     if not current_user.can_access(village):
         abort(403)
     return village
+
+
+def household_or_404(village: Village, code: str) -> Household:
+    """Load the village's household with this code, or answer 404."""
+    household = households.get_household(village, code)
+    if household is None:
+        abort(404)
+    return household
 
 
 def village_view(*roles: str) -> Callable:

@@ -1,19 +1,17 @@
 """Importing points entries: upload, preview, confirm, result, and the template."""
 from __future__ import annotations
 
-import io
-
-from flask import Blueprint, current_app, flash, redirect, render_template, send_file, session, url_for
+from flask import Blueprint, current_app, flash, render_template
 from flask_login import current_user
 
 from .. import entry_import, rules
 from ..entry_import import EntryImportPlan, EntryImportRefused, ImportRefused
 from ..extensions import db
 from ..models import Village
+from . import uploads
 from .access import village_view
 from .entry_imports_forms import PlanForm, UploadForm
-from .imports import PROBLEMS_SHOWN, SAMPLE_ROWS, XLSX_MIMETYPE
-from .uploads import UploadTooLarge, display_name, store, stored
+from .uploads import PROBLEMS_SHOWN, SAMPLE_ROWS, stored
 
 bp = Blueprint("entry_imports", __name__)
 
@@ -23,14 +21,9 @@ bp = Blueprint("entry_imports", __name__)
 def upload(village: Village):
     form = UploadForm()
     if form.validate_on_submit():
-        filename = display_name(form.file.data.filename)
-        try:
-            token = store(form.file.data.stream, filename)
-        except UploadTooLarge:
-            limit = current_app.config["IMPORT_MAX_BYTES"] // 1024 // 1024
-            flash(f"文件超过 {limit} MB 的上限，请拆分后分批导入", "danger")
-        else:
-            return _preview(village, token, filename)
+        token = uploads.receive(form.file.data)
+        if token is not None:
+            return _preview(village, token, uploads.display_name(form.file.data.filename))
     return _upload_page(village, form)
 
 
@@ -39,8 +32,7 @@ def upload(village: Village):
 def confirm(village: Village):
     form = PlanForm()
     if not form.validate_on_submit() or not stored(form.token.data).exists():
-        flash("上传的文件已找不到（可能已经导入过，或已过期），请重新上传", "warning")
-        return redirect(url_for(".upload", slug=village.slug))
+        return uploads.expired("entry_imports.upload", village)
     token, filename = form.token.data, form.filename.data
     try:
         plan = _plan(village, token, filename)
@@ -53,38 +45,30 @@ def confirm(village: Village):
     except ImportRefused as exc:
         db.session.rollback()
         return _refused(village, token, exc)
-    stored(token).unlink(missing_ok=True)
-    session["entry_import_result"] = {
+    outcome = {
         "filename": filename, "created": result.created, "households": result.households,
         "approved": result.approved, "pending": result.pending,
     }
-    flash(f"导入完成：{result.summary()}", "success")
-    return redirect(url_for(".result", slug=village.slug))
+    return uploads.finish(token, "entry_import_result", outcome, result.summary(), "entry_imports.result", village)
 
 
 @bp.route("/v/<slug>/entries/import/result")
 @village_view("clerk")
 def result(village: Village):
-    outcome = session.pop("entry_import_result", None)
-    if outcome is None:
-        return redirect(url_for(".upload", slug=village.slug))
-    return render_template("entry_imports/result.html", village=village, outcome=outcome)
+    return uploads.show_result("entry_import_result", "entry_imports/result.html", "entry_imports.upload", village)
 
 
 @bp.route("/v/<slug>/entries/import/template")
 @village_view("clerk")
 def template(village: Village):
-    return send_file(
-        io.BytesIO(entry_import.template_bytes()), mimetype=XLSX_MIMETYPE,
-        as_attachment=True, download_name="积分记录导入模板.xlsx",
-    )
+    return uploads.send_template(entry_import.template_bytes(), "积分记录导入模板.xlsx")
 
 
 def _upload_page(village: Village, form: UploadForm):
     return render_template(
         "entry_imports/upload.html", village=village, form=form, columns=entry_import.COLUMNS,
         rule_list=rules.village_rules(village, active_only=True),
-        max_mb=current_app.config["IMPORT_MAX_BYTES"] // 1024 // 1024,
+        max_mb=uploads.max_mb(),
         max_rows=current_app.config["IMPORT_MAX_ROWS"],
     )
 

@@ -35,15 +35,15 @@ def _first_day(village: Village) -> dt.date:
     return min(days)
 
 
-def quarter_choices(village: Village, today: Optional[dt.date] = None) -> list[SelectChoice]:
-    """List the village's quarters, newest first, each with where it stands (公示中·第1版)."""
+def quarter_choices(village: Village, first_day: dt.date, today: Optional[dt.date] = None) -> list[SelectChoice]:
+    """List the village's quarters since ``first_day``, newest first, each with where it stands (公示中·第1版)."""
     today = today or dt.date.today()
     states = {
         s.quarter: s for s in db.session.execute(
             db.select(QuarterState).filter_by(village_id=village.id)
         ).scalars()
     }
-    first = Quarter.of(_first_day(village))
+    first = Quarter.of(first_day)
     quarter = Quarter.of(today)
     choices = []
     while quarter >= first and len(choices) < MAX_QUARTERS:
@@ -57,10 +57,10 @@ def quarter_choices(village: Village, today: Optional[dt.date] = None) -> list[S
     return choices
 
 
-def year_choices(village: Village, today: Optional[dt.date] = None) -> list[SelectChoice]:
-    """List the years with records, newest first."""
+def year_choices(first_day: dt.date, today: Optional[dt.date] = None) -> list[SelectChoice]:
+    """List the years since ``first_day``, newest first."""
     today = today or dt.date.today()
-    first = _first_day(village).year
+    first = first_day.year
     return [SelectChoice(str(y), f"{y}年") for y in range(today.year, max(first, today.year - 30) - 1, -1)]
 
 
@@ -98,8 +98,9 @@ class ExportForm(ChineseForm):
     def __init__(self, village: Village, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.village = village
-        self.quarter.choices = quarter_choices(village)
-        self.year.choices = year_choices(village)
+        first_day = _first_day(village)
+        self.quarter.choices = quarter_choices(village, first_day)
+        self.year.choices = year_choices(first_day)
         self.period.choices = period_choices(self.year.choices, self.quarter.choices)
         self.group.choices = [
             SelectChoice(WHOLE_VILLAGE, "全村一张表"),

@@ -9,14 +9,14 @@ those keys the partial reads ``village``, ``household`` and ``current_user``.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from .. import households, ledger, store
+from .. import ledger, store
 from ..extensions import db
 from ..ledger import LedgerError
 from ..models import AidSuspension, Entry, Honour, Household, Village
-from .access import village_view
+from .access import household_or_404, village_view
 from .forms_base import show_error
 from .household_records_forms import AidSuspensionForm, HonourForm
 
@@ -64,13 +64,13 @@ def ledger_panel_context(household: Household, honour_form=None, suspension_form
 @bp.route("/v/<slug>/households/<code>/ledger")
 @village_view()
 def panel(village: Village, code: str):
-    return _page(village, _household_or_404(village, code))
+    return _page(village, household_or_404(village, code))
 
 
 @bp.route("/v/<slug>/households/<code>/honours", methods=["GET", "POST"])
 @village_view("clerk")
 def add_honour(village: Village, code: str):
-    household = _household_or_404(village, code)
+    household = household_or_404(village, code)
     form = HonourForm()
     if form.validate_on_submit():
         try:
@@ -91,7 +91,7 @@ def add_honour(village: Village, code: str):
 @bp.route("/v/<slug>/households/<code>/aid-suspensions", methods=["GET", "POST"])
 @village_view("clerk")
 def add_suspension(village: Village, code: str):
-    household = _household_or_404(village, code)
+    household = household_or_404(village, code)
     form = AidSuspensionForm()
     if form.validate_on_submit():
         try:
@@ -106,13 +106,6 @@ def add_suspension(village: Village, code: str):
             flash(f"已为 {household.head_name} 记录歇帮 {form.starts_on.data} 至 {form.ends_on.data}", "success")
             return redirect(_household_url(village, household))
     return _page(village, household, suspension_form=form)
-
-
-def _household_or_404(village: Village, code: str) -> Household:
-    household = households.get_household(village, code)
-    if household is None:
-        abort(404)
-    return household
 
 
 def _household_url(village: Village, household: Household) -> str:

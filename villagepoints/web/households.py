@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -10,7 +10,7 @@ from .. import households
 from ..extensions import db
 from ..households import HouseholdError, HouseholdFields
 from ..models import DEACTIVATION_REASONS, HOUSEHOLD_STATUSES, AuditEntry, Household, Village
-from .access import village_view
+from .access import household_or_404, village_view
 from .forms_base import show_error
 from .audit_log import action_label, changes
 from .household_records import ledger_panel_context
@@ -66,7 +66,7 @@ def create(village: Village):
 @bp.route("/v/<slug>/households/<code>")
 @village_view()
 def show(village: Village, code: str):
-    household = _household_or_404(village, code)
+    household = household_or_404(village, code)
     return render_template(
         "households/show.html", village=village, household=household,
         history=_history(village, household), reactivate_form=ConfirmForm(),
@@ -77,7 +77,7 @@ def show(village: Village, code: str):
 @bp.route("/v/<slug>/households/<code>/edit", methods=["GET", "POST"])
 @village_view("clerk")
 def edit(village: Village, code: str):
-    household = _household_or_404(village, code)
+    household = household_or_404(village, code)
     form = HouseholdForm(village, data=_form_data(household))
     if form.validate_on_submit():
         try:
@@ -95,7 +95,7 @@ def edit(village: Village, code: str):
 @bp.route("/v/<slug>/households/<code>/deactivate", methods=["GET", "POST"])
 @village_view("clerk")
 def deactivate(village: Village, code: str):
-    household = _household_or_404(village, code)
+    household = household_or_404(village, code)
     form = DeactivateForm()
     if form.validate_on_submit():
         try:
@@ -116,19 +116,12 @@ def deactivate(village: Village, code: str):
 @bp.route("/v/<slug>/households/<code>/reactivate", methods=["POST"])
 @village_view("admin")
 def reactivate(village: Village, code: str):
-    household = _household_or_404(village, code)
+    household = household_or_404(village, code)
     if ConfirmForm().validate_on_submit():
         households.reactivate_household(current_user, household)
         db.session.commit()
         flash(f"农户 {household.code} {household.head_name} 已恢复在册", "success")
     return redirect(url_for(".show", slug=village.slug, code=household.code))
-
-
-def _household_or_404(village: Village, code: str) -> Household:
-    household = households.get_household(village, code)
-    if household is None:
-        abort(404)
-    return household
 
 
 def _status_counts(village: Village, filters: dict) -> dict[str, int]:

@@ -179,7 +179,7 @@ def raise_objection(village: Village, quarter: str):
     except PublicationError as exc:
         return _refused(village, q, exc, objection_form=form)
     db.session.commit()
-    flash(f"已登记异议 #{objection.id}（{household.code} {household.head_name}）", "success")
+    flash(f"已登记异议 #{objection.id}（{ledger.household_label(household)}）", "success")
     return redirect(_quarter_url(village, q, "objections"))
 
 

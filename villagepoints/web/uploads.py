@@ -6,6 +6,7 @@ are removed after a day.
 """
 from __future__ import annotations
 
+import io
 import os
 import re
 import secrets
@@ -13,12 +14,18 @@ import time
 from pathlib import Path
 from typing import BinaryIO, Optional
 
-from flask import current_app
+from flask import current_app, flash, redirect, render_template, send_file, session, url_for
+
+from ..exports import XLSX_MIMETYPE
+from ..models import Village
 
 # The stored upload's name: a random token and the extension, nothing a path could hide in.
 TOKEN_PATTERN = r"^[0-9a-f]{32}\.(xlsx|csv)$"
 # Uploads abandoned at the preview are removed after a day.
 STALE_SECONDS = 24 * 3600
+# How much of a plan the preview page lists; the command line's --dry-run shows all of it.
+PROBLEMS_SHOWN = 500
+SAMPLE_ROWS = 20
 
 
 class UploadTooLarge(Exception):
@@ -76,3 +83,44 @@ def display_name(filename: Optional[str]) -> str:
     # Some browsers send the full client path; only the last part is the file's name.
     name = re.split(r"[\\/]", filename or "")[-1].strip()
     return name[-200:] or "未命名文件"
+
+
+def max_mb() -> int:
+    """Return the upload size limit in whole megabytes, as the pages state it."""
+    return current_app.config["IMPORT_MAX_BYTES"] // 1024 // 1024
+
+
+def receive(upload) -> Optional[str]:
+    """Store an uploaded file and return its token, or flash the size refusal and return None."""
+    try:
+        return store(upload.stream, display_name(upload.filename))
+    except UploadTooLarge:
+        flash(f"文件超过 {max_mb()} MB 的上限，请拆分后分批导入", "danger")
+        return None
+
+
+def expired(upload_endpoint: str, village: Village):
+    """Send the user back to the upload page when the stored file is gone."""
+    flash("上传的文件已找不到（可能已经导入过，或已过期），请重新上传", "warning")
+    return redirect(url_for(upload_endpoint, slug=village.slug))
+
+
+def finish(token: str, key: str, outcome: dict, summary: str, result_endpoint: str, village: Village):
+    """Drop the imported file, keep the outcome for the result page, and go there."""
+    stored(token).unlink(missing_ok=True)
+    session[key] = outcome
+    flash(f"导入完成：{summary}", "success")
+    return redirect(url_for(result_endpoint, slug=village.slug))
+
+
+def show_result(key: str, template: str, upload_endpoint: str, village: Village):
+    """Show an import's outcome once; a reload or a direct visit goes to the upload page."""
+    outcome = session.pop(key, None)
+    if outcome is None:
+        return redirect(url_for(upload_endpoint, slug=village.slug))
+    return render_template(template, village=village, outcome=outcome)
+
+
+def send_template(data: bytes, download_name: str):
+    """Send an import template workbook as a download."""
+    return send_file(io.BytesIO(data), mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=download_name)
