@@ -1,13 +1,21 @@
 """Fixtures: a real database (SQLite file, or PostgreSQL via VP_TEST_DATABASE_URL),
-its schema built once by the migrations, and emptied after every test."""
+its schema built once by the migrations, and emptied after every test.
+
+The whole suite runs on one fixed day, SUITE_DAY, whatever the calendar says: the clock
+travels there (time-machine, ticking) before any test module is imported, so module-level
+``dt.date.today()`` sees it too. The hard days of the year (quarter ends, 1 January,
+29 February …) are covered on purpose by tests/test_hard_days.py, which travels on.
+"""
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import tempfile
 from pathlib import Path
 
 import pytest
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -16,6 +24,16 @@ from villagepoints.extensions import db
 from villagepoints.households import HouseholdFields
 
 PASSWORD = "correct-horse-9"
+
+BEIJING = dt.timezone(dt.timedelta(hours=8), "CST")
+# A Wednesday in the middle of a quarter, in office hours in China.
+SUITE_DAY = dt.datetime(2026, 11, 18, 10, 0, tzinfo=BEIJING)
+_suite_clock = time_machine.travel(SUITE_DAY, tick=True)
+_suite_clock.start()
+
+
+def pytest_unconfigure(config) -> None:
+    _suite_clock.stop()
 
 
 def _database_url(tmp_root: Path) -> str:

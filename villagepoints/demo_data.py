@@ -25,6 +25,7 @@ MAX_HOUSEHOLDS = 20_000
 SEED = 20240601
 GROUPS = ("一组", "二组", "三组", "四组", "五组", "六组")
 DEMO_ROLES = ("clerk", "reviewer", "storekeeper", "viewer")
+DEMO_CONTACT = "村委会办公室（村部一楼），电话 0851-0000000"
 DEMO_ROLE_NAMES = {"clerk": "示范录入员", "reviewer": "示范审核员", "storekeeper": "示范超市管理员", "viewer": "示范只读用户"}
 
 # Common surnames, weighted roughly as they occur; a village is dominated by a few clans,
@@ -145,12 +146,22 @@ def _load_activity(
 ) -> dict:
     """Give the demo a scheme in motion: last quarter scored, honoured and published, this
     quarter scored with some entries waiting for review, and a stocked store with redemptions.
+
+    The same story on every day of the year: a few "model households" (the honoured ones,
+    who later shop at the store) are scored in both quarters with plus rules only, so the
+    store always has customers who can pay and the review queue is never empty, even on
+    the first day of a quarter.
     """
     rule_list = rules.village_rules(village, active_only=True)
     plus = [r for r in rule_list if r.is_plus]
     minus = [r for r in rule_list if not r.is_plus]
     last_quarter = Quarter.of(today).previous()
     this_quarter = Quarter.of(today)
+    shoppers = rng.sample(active, k=min(12, len(active)))
+    model = set(shoppers)
+    # The honour's own rule (P07 in the standard rulebook); its points cover the cheapest
+    # item, so every honoured household can shop.
+    honour_rule = next((r for r in plus if r.code == "P07"), max(plus, key=lambda r: r.default_points))
 
     def scored(first: dt.date, last: dt.date) -> list[tuple]:
         items = []
@@ -162,22 +173,28 @@ def _load_activity(
                 rule = rng.choice(plus)
                 items.append((household, rule, _entry_dates(rng, start, last, 1)[0], rule.default_points,
                               "村两委组织评议"))
-            if rng.random() < 0.08:
+            if household not in model and rng.random() < 0.08:
                 rule = rng.choice(minus)
                 items.append((household, rule, _entry_dates(rng, start, last, 1)[0], rule.default_points,
                               "纸质记录存村委会档案柜"))
         return items
 
     earlier = scored(last_quarter.first_day, last_quarter.last_day)
-    ledger.record_checked(actor, village, earlier, source="import", approve=True)
-    for household in rng.sample(active, k=min(5, len(active))):
+    honours = []
+    for household in shoppers[:5]:
         day = _entry_dates(rng, last_quarter.first_day, last_quarter.last_day, 1)[0]
-        ledger.add_honour(actor, household, rng.choice(("文明家庭", "星级农户", "身边好人", "美丽家园")), day, "镇党委")
-    published = publication.publish(actor, village, last_quarter, today=today)
+        honours.append((household, rng.choice(("文明家庭", "星级农户", "身边好人", "美丽家园")), day))
+        earlier.append((household, honour_rule, day, honour_rule.default_points, "获评荣誉，村两委评议加分"))
+    ledger.record_checked(actor, village, earlier, source="import", approve=True)
+    for household, title, day in honours:
+        ledger.add_honour(actor, household, title, day, "镇党委")
+    published = publication.publish(actor, village, last_quarter, contact=DEMO_CONTACT, today=today)
 
     now = scored(this_quarter.first_day, today)
-    # Most of this quarter is reviewed; the clerk's latest entries wait in the review queue.
-    waiting = now[-min(20, len(now)):] if now else []
+    # The clerk's latest entries wait in the review queue; a model household's entry of
+    # today is among them, so the queue has something on the quarter's first day too.
+    now.append((shoppers[0], plus[0], today, plus[0].default_points, "今天入户走访记录"))
+    waiting = now[-min(20, len(now)):]
     ledger.record_checked(actor, village, now[:len(now) - len(waiting)], source="import", approve=True)
     ledger.record_checked(clerk, village, waiting, source="web")
 
@@ -188,13 +205,14 @@ def _load_activity(
                        supplier="爱心企业" if price >= 30 else "镇供销社", today=today)
         items.append(item)
     redemptions = 0
-    for household in rng.sample(active, k=min(12, len(active))):
-        item = rng.choice(items)
-        try:
-            store.redeem(actor, village, household, {item.id: 1}, today=today)
-            redemptions += 1
-        except store.StoreError:
-            continue  # not enough points yet: the counter would refuse it too
+    for household in shoppers:
+        # Each shopper takes what its points cover, as the store keeper would suggest.
+        balance = store.spendable(household, today)
+        affordable = [item for item in items if item.price <= balance and item.stock > 0]
+        if not affordable:
+            continue
+        store.redeem(actor, village, household, {rng.choice(affordable).id: 1}, today=today)
+        redemptions += 1
     return {"entries": len(earlier) + len(now), "pending": len(waiting), "published": str(published.quarter),
             "redemptions": redemptions}
 

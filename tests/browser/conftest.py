@@ -98,6 +98,14 @@ def page(request, browser, live_server, viewport):
     context.close()
 
 
+def scripts_ready(page, *names: str) -> None:
+    """Wait until the page's own scripts (entry, store …) have set it up, as a person waits
+    for a page to finish loading before typing: each script adds its name to
+    ``<html data-ready>`` at the end of its set-up."""
+    for name in names:
+        page.wait_for_selector(f"html[data-ready~={name}]", state="attached")
+
+
 @pytest.fixture
 def keep_pages(request):
     """Register further tabs (other users' browsers); saved like `page` on failure, then their contexts closed."""

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import TIMEOUT_MS
+from .conftest import TIMEOUT_MS, scripts_ready
 
 pytestmark = pytest.mark.browser
 
@@ -49,6 +49,7 @@ def test_clerk_enters_points_on_a_phone_reviewer_approves_and_the_score_shows(
     # One entry: the household is found by its pinyin initials and picked from the list.
     login("clerk-li", PASSWORD)
     page.goto("/v/jiangba/entries/new")
+    scripts_ready(page, "entry")
     page.locator("#household").press_sequentially("zs")
     suggestion = page.locator("ul.suggestions li[role=option]", has_text="张三")
     expect(suggestion).to_have_count(1)
@@ -63,9 +64,11 @@ def test_clerk_enters_points_on_a_phone_reviewer_approves_and_the_score_shows(
 
     # A bulk entry for 一组: both of its households, ticked with 全选.
     page.goto("/v/jiangba/entries/bulk")
+    scripts_ready(page, "entry")
     with page.expect_navigation():
         page.locator("#group").select_option(label="一组")
     expect(page.locator("ul.checklist li")).to_have_count(2)
+    scripts_ready(page, "entry")
     page.locator("input[data-check-all=households]").check()
     expect(page.locator("[data-count]")).to_have_text("2")
     page.locator("#rule").select_option(label="P03 参加义务劳动、公益活动（+2）")
@@ -84,6 +87,7 @@ def test_clerk_enters_points_on_a_phone_reviewer_approves_and_the_score_shows(
         reviewer = context.new_page()
         _log_in(reviewer, "reviewer-wang")
         reviewer.goto("/v/jiangba/review")
+        scripts_ready(reviewer, "entry")
         rows = reviewer.locator("table.review tbody tr")
         expect(rows).to_have_count(3)
         reviewer.locator("input[data-check-all=ids]").check()

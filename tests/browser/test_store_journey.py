@@ -12,6 +12,8 @@ from villagepoints import households, ledger, villages
 from villagepoints.extensions import db
 from villagepoints.models import Item
 
+from .conftest import scripts_ready
+
 pytestmark = pytest.mark.browser
 
 PASSWORD = "browser-pass-42"
@@ -65,11 +67,13 @@ def test_storekeeper_redeems_two_items_prints_the_receipt_and_voids_it(page, log
     page.get_by_role("link", name="兑换", exact=True).click()
 
     # Picking the household from the search list loads its balance at once.
+    scripts_ready(page, "entry", "store")
     page.get_by_label("农户").press_sequentially("zs")
     suggestion = page.locator("ul.suggestions li[role=option]", has_text="张三")
     expect(suggestion).to_have_count(1)
     suggestion.click()
     expect(page.locator(".counter-household h2")).to_contain_text("张三")
+    scripts_ready(page, "entry", "store")
     sums = page.locator("dl.counter-sums")
     expect(sums.locator("dd").first).to_have_text("100")
     confirm = page.get_by_role("button", name="确认兑换")
@@ -134,6 +138,7 @@ def test_storekeeper_redeems_two_items_prints_the_receipt_and_voids_it(page, log
 def test_the_counter_fits_a_phone(page, login, shop):
     login("keeper-zhao", PASSWORD)
     page.goto("/v/jiangba/store/redeem?household=0001")
+    scripts_ready(page, "entry", "store")
     _row(page, "大米").get_by_role("button", name="增加大米").click()
     expect(page.locator("[data-total]")).to_have_text("20")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from villagepoints.personal_data import id_check_char
 from villagepoints.quarters import Quarter
 
-from .conftest import TIMEOUT_MS
+from .conftest import TIMEOUT_MS, scripts_ready
 
 pytestmark = pytest.mark.browser
 
@@ -74,6 +74,7 @@ def _log_in(tab, username: str) -> None:
 
 
 def _pick_household(tab, typed: str, name: str) -> None:
+    scripts_ready(tab, "entry")
     tab.locator("#household").press_sequentially(typed)
     suggestion = tab.locator("ul.suggestions li[role=option]", has_text=name)
     expect(suggestion).to_have_count(1)
@@ -149,9 +150,11 @@ def test_a_village_goes_from_first_import_to_store_and_audit_log_in_the_browser(
     desk = open_browser()
     _log_in(desk, "clerk-li")
     desk.goto("/v/jiangba/entries/bulk")
+    scripts_ready(desk, "entry")
     with desk.expect_navigation():
         desk.locator("#group").select_option(label="一组")
     expect(desk.locator("ul.checklist li")).to_have_count(2)
+    scripts_ready(desk, "entry")
     desk.locator("input[data-check-all=households]").check()
     desk.locator("#rule").select_option(label="P03 参加义务劳动、公益活动（+2）")
     desk.get_by_role("button", name="为所选农户记分").click()
@@ -161,6 +164,7 @@ def test_a_village_goes_from_first_import_to_store_and_audit_log_in_the_browser(
     reviewer = open_browser()
     _log_in(reviewer, "reviewer-wang")
     reviewer.goto("/v/jiangba/review")
+    scripts_ready(reviewer, "entry")
     rows = reviewer.locator("table.review tbody tr")
     expect(rows).to_have_count(4)
     rows.filter(has_text=ZHAO[0]).locator("input[name=ids]").check()
@@ -234,12 +238,14 @@ def test_a_village_goes_from_first_import_to_store_and_audit_log_in_the_browser(
     expect(keeper.get_by_role("alert")).to_contain_text("现有库存 10块")
 
     keeper.goto("/v/jiangba/store/redeem")
+    scripts_ready(keeper, "entry", "store")
     keeper.get_by_label("农户").press_sequentially("ljg")
     suggestion = keeper.locator("ul.suggestions li[role=option]", has_text=LI[0])
     expect(suggestion).to_have_count(1)
     suggestion.click()
     # Only approved points are spendable: 6 + 2, not the base score.
     expect(keeper.locator("dl.counter-sums dd").first).to_have_text("8")
+    scripts_ready(keeper, "entry", "store")
     keeper.locator("table.counter-items tr[data-item]", has_text="肥皂").locator("input").fill("1")
     expect(keeper.locator("[data-remaining]")).to_have_text("3")
     keeper.get_by_role("button", name="确认兑换").click()

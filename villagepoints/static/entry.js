@@ -120,6 +120,9 @@
       }
     });
     input.addEventListener("blur", function () { setTimeout(close, 150); });
+    // On a slow phone the clerk may have typed before this script arrived: search for it
+    // now, unless the value is a household the page already chose (its label is filled).
+    if (input.value.trim() && !(label && label.textContent.trim()) && document.activeElement === input) search();
   }
 
   function setupRule(select) {
@@ -188,4 +191,11 @@
     select.addEventListener("change", function () { select.form.submit(); });
   });
   each("[data-js-only]", function (el) { el.hidden = false; });
+  markReady("entry");
+
+  // Tells a waiting test (or a curious person) that this script has set the page up.
+  function markReady(name) {
+    var root = document.documentElement;
+    root.dataset.ready = ((root.dataset.ready || "") + " " + name).trim();
+  }
 })();

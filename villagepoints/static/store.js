@@ -113,4 +113,7 @@
     button.hidden = false;
     button.addEventListener("click", function () { window.print(); });
   });
+  // Tells a waiting test (or a curious person) that this script has set the page up.
+  var root = document.documentElement;
+  root.dataset.ready = ((root.dataset.ready || "") + " store").trim();
 })();
