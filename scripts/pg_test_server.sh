@@ -3,6 +3,7 @@
 #
 #   bash scripts/pg_test_server.sh start DIR   # prints the database URL as its last line
 #   bash scripts/pg_test_server.sh stop DIR    # stops the server and removes DIR
+#   bash scripts/pg_test_server.sh bindir      # prints the folder of its initdb, pg_dump …
 #
 # initdb refuses to run as root, so as root the server runs as the `postgres` system
 # user (created as `vp-pgtest` when there is none) and DIR is handed to that user.
@@ -13,9 +14,12 @@ DB_USER="vp"
 
 die() { echo "pg_test_server: $*" >&2; exit 1; }
 
+# PostgreSQL 15 where it is installed, else the newest major version Debian put there,
+# else whatever initdb is on PATH.
 find_bindir() {
     local d
-    for d in /usr/lib/postgresql/15/bin "$(dirname "$(command -v initdb 2>/dev/null || echo /nonexistent/x)")"; do
+    for d in /usr/lib/postgresql/15/bin $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5 -n -r) \
+        "$(dirname "$(command -v initdb 2>/dev/null || echo /nonexistent/x)")"; do
         if [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ]; then
             echo "$d"
             return 0
@@ -55,7 +59,7 @@ free_port() {
 
 start() {
     local dir="$1" bindir user port
-    bindir="$(find_bindir)" || die "找不到 PostgreSQL 15 的 initdb/pg_ctl（Debian 包 postgresql-15）"
+    bindir="$(find_bindir)" || die "找不到 PostgreSQL 的 initdb/pg_ctl（Debian 包 postgresql-15；bash scripts/system_packages.sh 会安装）"
     user="$(server_user)"
     mkdir -p "$dir/sock"
     [ "$(id -u)" = 0 ] && chown -R "$user" "$dir"
@@ -97,5 +101,6 @@ stop() {
 case "${1:-}" in
     start) [ -n "${2:-}" ] || die "用法: $0 start DIR"; start "$2" ;;
     stop) [ -n "${2:-}" ] || die "用法: $0 stop DIR"; stop "$2" ;;
-    *) die "用法: $0 start|stop DIR" ;;
+    bindir) find_bindir || die "找不到 PostgreSQL 的 initdb/pg_ctl" ;;
+    *) die "用法: $0 start|stop DIR | bindir" ;;
 esac

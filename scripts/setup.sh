@@ -15,7 +15,18 @@ STAMP="$VENV/.villagepoints-installed"
 
 if [ ! -x "$VENV/bin/python" ]; then
     echo "==> 创建虚拟环境 .venv"
-    "$PYTHON" -m venv "$VENV"
+    if ! "$PYTHON" -m venv "$VENV" >/dev/null 2>&1; then
+        # Debian's own Python keeps venv in a package of its own.
+        rm -rf "$VENV"
+        version="$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+            echo "==> 安装 python$version-venv（apt-get，仅首次）"
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -q "python$version-venv" >/dev/null 2>&1 \
+                || { DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null 2>&1 \
+                     && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "python$version-venv" >/dev/null 2>&1; }
+        fi
+        "$PYTHON" -m venv "$VENV" || { echo "无法创建虚拟环境：请安装 python$version-venv" >&2; exit 1; }
+    fi
 fi
 
 # The stamp records what was installed and from where (an editable install points at

@@ -21,7 +21,8 @@ def pg_tools(database_url: str) -> None:
     """Skip on PostgreSQL when pg_dump/pg_restore are missing, except in CI."""
     if not database_url.startswith("postgresql"):
         return
-    missing = [t for t in ("pg_dump", "pg_restore") if shutil.which(t) is None]
+    bindir = os.environ.get("VP_PG_BINDIR", "").strip() or None
+    missing = [t for t in ("pg_dump", "pg_restore") if shutil.which(t, path=bindir) is None]
     if missing:
         reason = f"没有 {'、'.join(missing)}：PostgreSQL 上的备份测试需要 postgresql-client"
         if os.environ.get("CI") == "true":

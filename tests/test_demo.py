@@ -112,7 +112,7 @@ def test_demo_clerk_logs_in_with_the_printed_password_and_sees_only_the_demo_vil
 def test_demo_is_a_scheme_in_motion_board_review_queue_and_store(app, runner, web):
     result = runner.invoke(args=["demo", "--households", "150"])
     assert result.exit_code == 0, result.output
-    assert "已公示" in result.output and "条待审核" in result.output
+    assert "2026年第三季度已公示" in result.output and "条待审核" in result.output
     board = web.get("/board/demo").get_data(as_text=True)
     assert "光荣榜" in board and "本村还没有公示的季度" not in board
     assert web.login("demo-reviewer", _password(result.output)).status_code == 200

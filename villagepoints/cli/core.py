@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import json
 import secrets
-from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
-from .. import accounts, households, villages
+from .. import accounts, first_admin, households, villages
 from ..extensions import db
 from ..models import ROLES, User
 from .common import one_transaction, read_password, village_or_fail
@@ -26,15 +25,15 @@ def init_db() -> None:
     has_users = db.session.execute(db.select(User.id).limit(1)).first() is not None
     click.echo("数据库结构已是最新。")
     if has_users:
+        if first_admin.retire_if_stale(current_app.instance_path):
+            click.echo(f"首个管理员已改过初始密码，{first_admin.NOTE_NAME} 已删除。")
         return
     password = secrets.token_urlsafe(9)
     with one_transaction():
         accounts.create_user(None, FIRST_ADMIN, password, "admin", display_name="管理员")
-    note = Path(current_app.instance_path) / "first-admin.txt"
-    note.write_text(f"用户名: {FIRST_ADMIN}\n密码: {password}\n", encoding="utf-8")
-    note.chmod(0o600)
+    note = first_admin.write_note(current_app.instance_path, FIRST_ADMIN, password)
     click.echo(f"已创建首个管理员：用户名 {FIRST_ADMIN}，密码 {password}")
-    click.echo(f"（密码也保存在 {note}，登录后请在“用户”页修改）")
+    click.echo(f"（密码也保存在 {note}；{first_admin.WHERE_TO_CHANGE}，改后这个文件会自动删除）")
 
 
 @click.command("create-user")

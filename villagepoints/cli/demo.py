@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from .. import demo_data
 from ..extensions import db
 from ..models import Village
+from ..quarters import Quarter
 from .common import one_transaction
 
 DEMO_USERS_FILE = "demo-users.txt"
@@ -41,7 +42,7 @@ def demo(count: int, slug: str, if_empty: bool) -> None:
         f"{result.households} 户（其中 {result.inactive} 户已迁出）。"
     )
     click.echo(
-        f"积分记录 {result.entries} 条（{result.pending} 条待审核），{result.published} 已公示，"
+        f"积分记录 {result.entries} 条（{result.pending} 条待审核），{Quarter.parse(result.published).label}已公示，"
         f"积分超市 {result.redemptions} 笔兑换。"
     )
     lines = [f"用户名: {u.username}（{u.display_name}）" for u in result.users]

@@ -1,10 +1,10 @@
 """User accounts: the admin's user list and forms, and everyone's own password."""
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
-from .. import accounts, villages
+from .. import accounts, first_admin, villages
 from ..extensions import db
 from ..models import User, Village
 from .access import role_required
@@ -69,6 +69,7 @@ def edit(user_id: int):
             flash(str(exc), "danger")
         else:
             db.session.commit()
+            first_admin.retire_if_stale(current_app.instance_path)
             flash(f"用户 {user.username} 已保存", "success")
             return redirect(url_for("users.index"))
     return render_template("users/edit.html", form=form, user=user)
@@ -86,6 +87,7 @@ def password():
             flash(str(exc), "danger")
         else:
             db.session.commit()
+            first_admin.retire_if_stale(current_app.instance_path)
             flash("密码已修改，下次登录请使用新密码", "success")
             return redirect(url_for("main.index"))
     return render_template("users/password.html", form=form)
