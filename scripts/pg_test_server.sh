@@ -47,7 +47,8 @@ server_user() {
 as_user() {
     local user="$1"; shift
     if [ "$(id -u)" = 0 ]; then
-        runuser -u "$user" -- "$@"
+        # From / : the server's user may not enter the caller's folder (e.g. /root/…).
+        ( cd / && exec runuser -u "$user" -- "$@" )
     else
         "$@"
     fi
@@ -58,7 +59,8 @@ free_port() {
 }
 
 start() {
-    local dir="$1" bindir user port
+    local dir bindir user port
+    dir="$(realpath -m "$1")"
     bindir="$(find_bindir)" || die "找不到 PostgreSQL 的 initdb/pg_ctl（Debian 包 postgresql-15；bash scripts/system_packages.sh 会安装）"
     user="$(server_user)"
     mkdir -p "$dir/sock"
@@ -90,7 +92,8 @@ start() {
 }
 
 stop() {
-    local dir="$1" bindir user
+    local dir bindir user
+    dir="$(realpath -m "$1")"
     if [ -f "$dir/data/postmaster.pid" ] && bindir="$(find_bindir)"; then
         user="$(stat -c %U "$dir/data")"
         as_user "$user" "$bindir/pg_ctl" -D "$dir/data" -m fast -w -t 30 stop >/dev/null 2>&1 || true

@@ -12,6 +12,7 @@
 #   LibreOffice Calc (exports printed to PDF): soffice
 #   poppler-utils (reading those PDFs back):  pdftotext, pdfinfo, pdftoppm
 #   Noto CJK fonts (Chinese in the browser and in the PDFs): /usr/share/fonts/opentype/noto
+#   libatomic1 (Playwright's bundled node driver links it): libatomic.so.1
 set -uo pipefail
 
 CHECK_ONLY=""
@@ -45,6 +46,7 @@ pg_bindir >/dev/null || missing+=(postgresql)
 command -v soffice >/dev/null || missing+=(libreoffice-calc-nogui)
 { command -v pdftotext && command -v pdfinfo && command -v pdftoppm; } >/dev/null || missing+=(poppler-utils)
 [ -d /usr/share/fonts/opentype/noto ] || missing+=(fonts-noto-cjk)
+ldconfig -p 2>/dev/null | grep -q 'libatomic\.so\.1' || missing+=(libatomic1)
 
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0
