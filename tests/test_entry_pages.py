@@ -84,6 +84,11 @@ class Scheme:
                 for e in rows
             ]
 
+    def versions(self, ids) -> dict[str, str]:
+        """Return the review form's version-<id> fields for entries, as the review page holds them."""
+        with self.app.app_context():
+            return {f"version-{i}": str(db.session.get(Entry, int(i)).version) for i in ids}
+
     def photo_files(self) -> list[Path]:
         return sorted((Path(self.app.instance_path) / "evidence").rglob("*.*"))
 
