@@ -31,13 +31,21 @@ def upload(village: Village):
 @village_view("clerk")
 def confirm(village: Village):
     form = PlanForm()
-    if not form.validate_on_submit() or not stored(form.token.data).exists():
+    if not form.validate_on_submit():
         return uploads.expired("entry_imports.upload", village)
     token, filename = form.token.data, form.filename.data
     try:
+        claim = uploads.claim(village, "entries", token)
         plan = _plan(village, token, filename)
         result = entry_import.apply_entry_import(current_user, village, plan)
+        claim.outcome = outcome = {
+            "filename": filename, "created": result.created, "households": result.households,
+            "approved": result.approved, "pending": result.pending,
+        }
         db.session.commit()
+    except uploads.NOT_APPLIED as exc:
+        db.session.rollback()
+        return uploads.not_applied(exc, "entry_import_result", "entry_imports.result", "entry_imports.upload", village)
     except EntryImportRefused as exc:
         db.session.rollback()
         flash(str(exc), "danger")
@@ -45,10 +53,6 @@ def confirm(village: Village):
     except ImportRefused as exc:
         db.session.rollback()
         return _refused(village, token, exc)
-    outcome = {
-        "filename": filename, "created": result.created, "households": result.households,
-        "approved": result.approved, "pending": result.pending,
-    }
     return uploads.finish(token, "entry_import_result", outcome, result.summary(), "entry_imports.result", village)
 
 
