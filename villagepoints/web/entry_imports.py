@@ -8,6 +8,7 @@ from .. import entry_import, rules
 from ..entry_import import EntryImportPlan, EntryImportRefused, ImportRefused
 from ..extensions import db
 from ..models import Village
+from ..sqlite_tuning import read_only
 from . import uploads
 from .access import village_view
 from .entry_imports_forms import PlanForm, UploadForm
@@ -17,6 +18,7 @@ bp = Blueprint("entry_imports", __name__)
 
 
 @bp.route("/v/<slug>/entries/import", methods=["GET", "POST"])
+@read_only
 @village_view("clerk")
 def upload(village: Village):
     form = UploadForm()

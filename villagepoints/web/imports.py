@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import household_import
 from ..extensions import db
 from ..models import Village
+from ..sqlite_tuning import read_only
 from . import uploads
 from .access import village_view
 from .imports_forms import PlanForm, UploadForm
@@ -17,6 +18,7 @@ bp = Blueprint("imports", __name__)
 
 
 @bp.route("/v/<slug>/import", methods=["GET", "POST"])
+@read_only
 @village_view("clerk")
 def upload(village: Village):
     form = UploadForm()
@@ -29,6 +31,7 @@ def upload(village: Village):
 
 
 @bp.route("/v/<slug>/import/preview", methods=["POST"])
+@read_only
 @village_view("clerk")
 def preview(village: Village):
     form = PlanForm()
