@@ -104,9 +104,10 @@ def test_confirm_records_pending_entries_and_shows_the_result(app, clerk):
     with app.app_context():
         log = db.session.execute(db.select(AuditEntry).filter_by(action="entry.import")).scalar_one()
         assert log.actor == "clerk1"
-    # The stored file is gone: confirming twice cannot import twice.
+    # Confirming twice imports once; the second confirm shows the first import's result.
     again = clerk.post(f"{URL}/confirm", fields, follow_redirects=True)
-    assert "上传的文件已找不到" in again.get_data(as_text=True)
+    assert again.request.path == f"{URL}/result"
+    assert "这个文件已经导入过" in again.get_data(as_text=True) and "积分导入完成" in again.get_data(as_text=True)
     assert len(entries(app)) == 2
 
 

@@ -84,6 +84,11 @@ class Scheme:
                 for e in rows
             ]
 
+    def versions(self, ids) -> dict[str, str]:
+        """Return the review form's version-<id> fields for entries, as the review page holds them."""
+        with self.app.app_context():
+            return {f"version-{i}": str(db.session.get(Entry, int(i)).version) for i in ids}
+
     def photo_files(self) -> list[Path]:
         return sorted((Path(self.app.instance_path) / "evidence").rglob("*.*"))
 
@@ -342,16 +347,42 @@ def test_bulk_entry_refuses_households_of_another_village(scheme, other_village,
     assert scheme.entries() == []
 
 
-def test_bulk_entry_with_a_photo_keeps_it_for_every_entry(scheme):
+def test_bulk_entry_stores_each_photo_once_and_every_entry_shows_both(scheme):
+    names = ["张三", "李四", "王五"]
     scheme.login("clerk1")
     page = scheme.web.post("/v/jiangba/entries/bulk", {
-        "households": [str(scheme.household_id("张三")), str(scheme.household_id("李四"))],
+        "households": [str(scheme.household_id(n)) for n in names],
         "rule": str(scheme.rule_id("M04")), "entry_date": TODAY.isoformat(), "points": "-3",
-        "photos": [(io.BytesIO(PNG), "现场.png")],
+        "photos": [(io.BytesIO(PNG), "现场.png"), (io.BytesIO(PNG + b"2"), "门口.png")],
     }, content_type="multipart/form-data", follow_redirects=True)
-    assert "已为 2 户记 -3 分" in text(page)
-    assert [e["photos"] for e in scheme.entries()] == [1, 1]
+    assert "已为 3 户记 -3 分" in text(page)
+    made = scheme.entries()
+    assert [e["photos"] for e in made] == [2, 2, 2]
+    # Two files on disk, not one per household.
     assert len(scheme.photo_files()) == 2
+    for entry in made:
+        shown = photo_links(scheme, entry["id"])
+        assert len(shown) == 2
+        assert [served(scheme, url) for url in shown] == [PNG, PNG + b"2"]
+
+    # The first household's entry is withdrawn: the others still show both photos.
+    scheme.web.post(f"/v/jiangba/entries/{made[0]['id']}/withdraw", follow_redirects=True)
+    assert scheme.entries()[0]["status"] == "withdrawn"
+    assert len(scheme.photo_files()) == 2
+    for entry in made[1:]:
+        assert [served(scheme, url) for url in photo_links(scheme, entry["id"])] == [PNG, PNG + b"2"]
+
+
+def served(scheme: Scheme, url: str) -> bytes | None:
+    """Return the bytes a photo address serves, or None when it is not served."""
+    with scheme.web.client.get(url) as response:
+        return response.data if response.status_code == 200 else None
+
+
+def photo_links(scheme: Scheme, entry_id: int) -> list[str]:
+    """Return the photo addresses an entry's page shows, in order."""
+    page = text(scheme.web.get(f"/v/jiangba/entries/{entry_id}"))
+    return list(dict.fromkeys(re.findall(r'src="(/v/jiangba/photos/\d+)"', page)))
 
 
 def test_author_edits_a_pending_entry_and_nobody_else_may(scheme):

@@ -32,7 +32,7 @@ def test_panel_shows_score_and_balance_only_after_approval(scheme):
     assert "待审核" in text(before) and "clerk1" in text(before)
 
     scheme.login("reviewer1")
-    approve = scheme.web.post("/v/jiangba/review/approve", {"ids": str(entry_id)})
+    approve = scheme.web.post("/v/jiangba/review/approve", {"ids": str(entry_id), **scheme.versions([entry_id])})
     assert approve.status_code == 302
 
     after = scheme.web.get(url)

@@ -165,11 +165,15 @@ def test_a_tampered_token_cannot_reach_files_outside_the_upload_folder(app, cler
     assert count(app) == 0
 
 
-def test_confirming_twice_imports_once(app, clerk):
+def test_confirming_twice_imports_once_and_shows_the_first_result_again(app, clerk):
     fields = form_fields(upload(clerk, xlsx(GOOD)), "confirm")
-    clerk.post("/v/jiangba/import/confirm", fields)
+    first = clerk.post("/v/jiangba/import/confirm", fields, follow_redirects=True)
+    assert "新增</dt><dd>2 户" in first.get_data(as_text=True)
     again = clerk.post("/v/jiangba/import/confirm", fields, follow_redirects=True)
-    assert "上传的文件已找不到" in again.get_data(as_text=True)
+    text = again.get_data(as_text=True)
+    assert again.request.path == "/v/jiangba/import/result"
+    assert "这个文件已经导入过（可能点了不止一次确认），下面是那次导入的结果，没有重复导入" in text
+    assert "文件：名册.xlsx" in text and "新增</dt><dd>2 户" in text
     assert count(app) == 2
 
 

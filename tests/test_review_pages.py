@@ -1,23 +1,27 @@
 """The review queue: reviewers approve or reject pending entries, one or many at once."""
 from __future__ import annotations
 
+import re
+
 # The shared fixtures (scheme, other_village) are used by name.
 from test_entry_pages import TODAY, Scheme, other_village, scheme, text  # noqa: F401
 
 from villagepoints import households, ledger, rules, villages
 from villagepoints.extensions import db
-from villagepoints.models import User
+from villagepoints.models import Entry, User
 
 
 def approve(scheme: Scheme, ids, **kwargs):
     return scheme.web.post(
-        "/v/jiangba/review/approve", {"ids": [str(i) for i in ids], **kwargs}, follow_redirects=True
+        "/v/jiangba/review/approve", {"ids": [str(i) for i in ids], **scheme.versions(ids), **kwargs},
+        follow_redirects=True,
     )
 
 
 def reject(scheme: Scheme, ids, reason: str, **kwargs):
     return scheme.web.post(
-        "/v/jiangba/review/reject", {"ids": [str(i) for i in ids], "reason": reason, **kwargs}, follow_redirects=True
+        "/v/jiangba/review/reject",
+        {"ids": [str(i) for i in ids], "reason": reason, **scheme.versions(ids), **kwargs}, follow_redirects=True,
     )
 
 
@@ -131,7 +135,8 @@ def test_approving_from_the_entry_page_returns_there(scheme):
     shown = text(scheme.web.get(f"/v/jiangba/entries/{entry_id}"))
     assert "通过" in shown and "驳回" in shown
     page = scheme.web.post(
-        "/v/jiangba/review/approve", {"ids": str(entry_id), "back": "entry"}, follow_redirects=True
+        "/v/jiangba/review/approve", {"ids": str(entry_id), "back": "entry", **scheme.versions([entry_id])},
+        follow_redirects=True,
     )
     assert page.request.path == f"/v/jiangba/entries/{entry_id}"
     assert "已通过 1 条" in text(page) and "冲正这条记录" in text(page)
@@ -143,3 +148,25 @@ def test_clerk_cannot_open_or_use_the_review_queue(scheme):
     assert scheme.web.get("/v/jiangba/review").status_code == 403
     assert scheme.web.post("/v/jiangba/review/approve", {"ids": str(entry_id)}).status_code == 403
     assert scheme.entries()[0]["status"] == "pending"
+
+
+def test_review_refuses_an_entry_changed_since_the_page_was_opened(scheme):
+    entry_id = scheme.make("张三", "P01")
+    scheme.login("reviewer1")
+    queue = text(scheme.web.get("/v/jiangba/review"))
+    shown = re.search(rf'name="version-{entry_id}" value="(\d+)"', queue).group(1)
+    # Meanwhile the clerk changes the points on the entry the reviewer is looking at.
+    with scheme.app.app_context():
+        entry = db.session.get(Entry, entry_id)
+        clerk = db.session.execute(db.select(User).filter_by(username="clerk1")).scalar_one()
+        ledger.edit_pending(clerk, entry, entry.rule, entry.entry_date, entry.points + 1, "改了分值", today=TODAY)
+        db.session.commit()
+
+    page = text(scheme.web.post(
+        "/v/jiangba/review/approve", {"ids": str(entry_id), f"version-{entry_id}": shown}, follow_redirects=True
+    ))
+
+    assert f"积分记录 #{entry_id}（{scheme.codes['张三']} 张三）在您打开页面后已被修改，请重新查看后再审核" in page
+    assert scheme.entries()[0]["status"] == "pending"
+    # The page shown again carries the new version, so a second look and click approves.
+    assert "已通过 1 条" in text(approve(scheme, [entry_id]))

@@ -61,19 +61,36 @@ def check_uploads(uploads: Sequence[PhotoUpload], already: int = 0) -> list[tupl
 
 def attach_photos(entry: Entry, uploads: Sequence[PhotoUpload], storage_root: Path) -> list[EntryPhoto]:
     """Store checked photos for an entry and record them; names are random, never the uploader's."""
-    checked = check_uploads(uploads, already=len(entry.photos))
-    folder = Path(storage_root) / str(entry.village_id)
+    return share_photos([entry], uploads, storage_root, already=len(entry.photos))
+
+
+def share_photos(
+    entries: Sequence[Entry], uploads: Sequence[PhotoUpload], storage_root: Path, *, already: int = 0
+) -> list[EntryPhoto]:
+    """Store each checked photo once and record it for every entry (a bulk entry's households share it).
+
+    ``already`` is how many photos the entries have (0 for entries just made). The entries
+    are of one village. A file is never removed while an entry names it: entries are
+    withdrawn, rejected or reversed, never deleted, and keep their photos as evidence.
+    """
+    checked = check_uploads(uploads, already=already)
+    if not entries or not checked:
+        return []
+    [village_id] = {entry.village_id for entry in entries}
+    folder = Path(storage_root) / str(village_id)
     folder.mkdir(parents=True, exist_ok=True)
     made = []
     for upload, ext, content_type in checked:
         stored = f"{secrets.token_hex(16)}.{ext}"
         (folder / stored).write_bytes(upload.data)
-        photo = EntryPhoto(
-            entry=entry, stored_name=stored, original_name=(upload.filename or "")[:200],
-            content_type=content_type, size=len(upload.data),
-        )
-        db.session.add(photo)
-        made.append(photo)
+        for entry in entries:
+            # By id, so that a bulk entry of hundreds of households loads no photo lists.
+            photo = EntryPhoto(
+                entry_id=entry.id, stored_name=stored, original_name=(upload.filename or "")[:200],
+                content_type=content_type, size=len(upload.data),
+            )
+            db.session.add(photo)
+            made.append(photo)
     db.session.flush()
     return made
 

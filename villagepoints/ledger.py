@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Iterable, Optional, Sequence
+from typing import Iterable, Mapping, Optional, Sequence
 
 from . import audit
 from .extensions import db
@@ -72,6 +72,10 @@ class ReversalRefused(LedgerError):
     pass
 
 
+class EntryChanged(LedgerError):
+    """An entry changed after the reviewer's page showed it; the reviewer must look again."""
+
+
 class DuplicateSubmission(LedgerError):
     """The form's token was used already: ``entries`` are what that submission made."""
 
@@ -131,28 +135,43 @@ def check_quarter_open(village: Village, day: dt.date) -> None:
         raise QuarterLocked(f"{quarter.label}（{quarter}）已结束，不能再录入或更改该季度的积分", "entry_date")
 
 
-def lock_households(household_ids: Iterable[int], *, reload: bool = False) -> None:
-    """Take the households' row locks (PostgreSQL), in id order so two batches cannot deadlock,
-    so that cap checks and balances see a settled state.
+def lock_rows(model, ids: Iterable[int], *, reload: bool = False) -> list:
+    """Take rows' locks (PostgreSQL) in id order, so that two actions cannot deadlock; return them.
 
-    On SQLite every write transaction already holds the database write lock (BEGIN IMMEDIATE).
-    ``reload`` also refreshes the loaded Household objects, so a household deactivated by
-    another clerk a moment ago is seen as inactive; the ORM refreshes an object only as its
-    row is read.
+    Every state-changing action locks before it checks. On SQLite every write transaction
+    already holds the database write lock (BEGIN IMMEDIATE). ``reload`` also refreshes the
+    loaded objects from the locked rows (the ORM refreshes an object only as its row is
+    read), so a household deactivated or an entry approved by another user a moment ago
+    is seen as it now is. Without ``reload`` the ids are returned.
     """
-    ids = sorted(set(household_ids))
+    ids = sorted(set(ids))
     if not ids:
-        return
-    stmt = db.select(Household if reload else Household.id).where(Household.id.in_(ids))
-    stmt = stmt.order_by(Household.id).with_for_update()
+        return []
+    stmt = db.select(model if reload else model.id).where(model.id.in_(ids))
+    stmt = stmt.order_by(model.id).with_for_update()
     if reload:
         stmt = stmt.execution_options(populate_existing=True)
-    db.session.execute(stmt).all()
+    return list(db.session.execute(stmt).scalars())
+
+
+def lock_households(household_ids: Iterable[int], *, reload: bool = False) -> None:
+    """Take the households' row locks, so that cap checks and balances see a settled state; see lock_rows."""
+    lock_rows(Household, household_ids, reload=reload)
 
 
 def lock_household(household: Household, *, reload: bool = False) -> None:
-    """Take one household's row lock; see lock_households."""
+    """Take one household's row lock; see lock_rows."""
     lock_households([household.id], reload=reload)
+
+
+def lock_entries(entries: Iterable[Entry]) -> list[Entry]:
+    """Lock entries in id order and reload them, before any check of their status; see lock_rows.
+
+    Entries are locked before their households wherever both are taken.
+    """
+    entries = list(entries)
+    lock_rows(Entry, [e.id for e in entries], reload=True)
+    return entries
 
 
 def rule_net_in_quarter(household_id: int, rule_id: int, quarter: Quarter, exclude_id: Optional[int] = None) -> int:
@@ -391,6 +410,7 @@ def edit_pending(
     *, evidence: bool = False, today: Optional[dt.date] = None,
 ) -> None:
     """Let the author change a pending entry; the same checks as a new entry apply."""
+    lock_entries([entry])
     _own_pending(actor, entry)
     village = db.session.get(Village, entry.village_id)
     before = entry_state(entry)
@@ -410,21 +430,30 @@ def edit_pending(
 
 def withdraw(actor: User, entry: Entry) -> None:
     """Let the author take back a pending entry; it stays in the ledger as withdrawn."""
+    lock_entries([entry])
     _own_pending(actor, entry)
     entry.status = "withdrawn"
     audit.record(actor, "entry.withdraw", village_id=entry.village_id, household_id=entry.household_id, target=_target(entry),
                  before={"status": "pending"}, after={"status": "withdrawn"})
 
 
-def _review(actor: Optional[User], entries: Iterable[Entry], status: str, note: str) -> list[Entry]:
-    entries = list(entries)
+def _review(
+    actor: Optional[User], entries: Iterable[Entry], status: str, note: str, versions: Optional[Mapping[int, int]],
+) -> list[Entry]:
+    entries = sorted(entries, key=lambda e: e.id)
     if not entries:
         raise LedgerError("请至少选择一条记录")
+    lock_entries(entries)
     for entry in entries:
         if entry.status != "pending":
             raise NotPending(f"积分记录 #{entry.id}（{household_label(entry.household)}）已{_status_word(entry)}")
         if actor is not None and entry.created_by_id == actor.id:
             raise SelfReview(f"积分记录 #{entry.id}（{household_label(entry.household)}）是您本人录入的，不能自己审核")
+        if versions is not None and versions.get(entry.id) != entry.version:
+            raise EntryChanged(
+                f"积分记录 #{entry.id}（{household_label(entry.household)}）在您打开页面后已被修改，"
+                "请重新查看后再审核"
+            )
         village = db.session.get(Village, entry.village_id)
         check_quarter_open(village, entry.entry_date)
     now = utcnow()
@@ -443,16 +472,25 @@ def _review(actor: Optional[User], entries: Iterable[Entry], status: str, note: 
     return entries
 
 
-def approve(actor: Optional[User], entries: Iterable[Entry]) -> list[Entry]:
-    """Approve pending entries; nobody approves their own."""
-    return _review(actor, entries, "approved", "")
+def approve(
+    actor: Optional[User], entries: Iterable[Entry], versions: Optional[Mapping[int, int]] = None
+) -> list[Entry]:
+    """Approve pending entries; nobody approves their own.
+
+    The entries are locked and reloaded first, so of two reviewers at once one approves and
+    the other is told it is done. ``versions`` ({entry id: version the page showed}, as the
+    review form sends them) refuses an entry changed since the reviewer's page was opened.
+    """
+    return _review(actor, entries, "approved", "", versions)
 
 
-def reject(actor: Optional[User], entries: Iterable[Entry], reason: str) -> list[Entry]:
-    """Reject pending entries with a reason; nobody rejects their own."""
+def reject(
+    actor: Optional[User], entries: Iterable[Entry], reason: str, versions: Optional[Mapping[int, int]] = None
+) -> list[Entry]:
+    """Reject pending entries with a reason; nobody rejects their own; see approve."""
     if not (reason or "").strip():
         raise LedgerError("驳回时请写明理由", "reason")
-    return _review(actor, entries, "rejected", reason)
+    return _review(actor, entries, "rejected", reason, versions)
 
 
 def reversal_of(entry: Entry) -> Optional[Entry]:
@@ -466,6 +504,7 @@ def reverse(actor: Optional[User], entry: Entry, reason: str) -> Entry:
     """Cancel an approved entry exactly with a reversal (冲正) on the original's date."""
     if not (reason or "").strip():
         raise ReversalRefused("冲正时请写明理由", "reason")
+    lock_entries([entry])
     if entry.is_reversal:
         raise ReversalRefused(f"积分记录 #{entry.id} 本身是冲正记录，不能再冲正")
     if entry.status != "approved":

@@ -16,6 +16,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    JSON,
     Integer,
     String,
     Table,
@@ -323,10 +324,15 @@ class Entry(db.Model):
     # The entry form's one-time token: a resubmitted form (a double tap, a retry after a
     # lost reply) finds the entries it already made instead of making them again.
     submit_token: Mapped[Optional[str]] = mapped_column(String(64), index=True)
+    # Counts every change to the row (SQLAlchemy's version counter): a review form carries the
+    # version it showed, so an entry changed since the page was opened is refused, not approved.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     household: Mapped[Household] = relationship()
     rule: Mapped[Optional[Rule]] = relationship()
     reverses: Mapped[Optional["Entry"]] = relationship(remote_side="Entry.id")
+
+    __mapper_args__ = {"version_id_col": version}
     photos: Mapped[list["EntryPhoto"]] = relationship(
         back_populates="entry", cascade="all, delete-orphan", order_by="EntryPhoto.id"
     )
@@ -337,13 +343,17 @@ class Entry(db.Model):
 
 
 class EntryPhoto(db.Model):
-    """A photo taken as evidence for an entry, stored under instance/evidence/."""
+    """A photo taken as evidence for an entry, stored under instance/evidence/.
+
+    One file may serve many entries: a bulk entry stores each photo once and gives every
+    household's entry its own row naming the same ``stored_name``.
+    """
 
     __tablename__ = "entry_photos"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"), index=True)
-    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    stored_name: Mapped[str] = mapped_column(String(80), index=True)
     original_name: Mapped[str] = mapped_column(String(200), default="")
     content_type: Mapped[str] = mapped_column(String(50))
     size: Mapped[int] = mapped_column(Integer)
@@ -608,3 +618,22 @@ class PointsExpiry(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     household: Mapped[Household] = relationship()
+
+
+class ImportClaim(db.Model):
+    """A confirmed upload, applied once (导入确认).
+
+    The row is inserted in the same transaction as the import it claims, keyed by the
+    upload's token: a second confirm of the same file (a double click, five tabs) waits
+    on the unique token, fails to claim it and shows this import's ``outcome`` instead.
+    """
+
+    __tablename__ = "import_claims"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[Optional[dict]] = mapped_column(JSON)
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -1,5 +1,7 @@
 """Connection settings that make the embedded SQLite default safe for several clerks."""
-from flask import has_request_context, request
+from typing import Callable, TypeVar
+
+from flask import current_app, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -26,10 +28,29 @@ def install(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN" if _read_only_request() else "BEGIN IMMEDIATE")
 
 
+View = TypeVar("View", bound=Callable)
+_READ_ONLY = "_villagepoints_read_only"
+
+
+def read_only(view: View) -> View:
+    """Declare that a view writes nothing to the database, though it answers a POST.
+
+    Its transaction begins deferred, like a page view's, so a slow one (an upload
+    preview parsing a large file) never holds SQLite's write lock while it works.
+    Place it below ``@bp.route`` so the registered view carries the mark.
+    """
+    setattr(view, _READ_ONLY, True)
+    return view
+
+
 def _read_only_request() -> bool:
     """Page views only read; writes take SQLite's write lock at BEGIN so that a
     read-check-write (a balance, a stock, a unique code) cannot interleave with
-    another writer, and a second writer waits (busy_timeout) instead of failing."""
+    another writer, and a second writer waits (busy_timeout) instead of failing.
+    A view marked ``read_only`` reads only, whatever its method."""
     if not has_request_context():
         return False
-    return request.method in ("GET", "HEAD", "OPTIONS")
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return True
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, _READ_ONLY, False))

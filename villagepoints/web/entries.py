@@ -136,10 +136,7 @@ def bulk(village: Village):
                 current_user, village, chosen, rule, form.entry_date.data, form.points.data,
                 form.note.data or "", evidence=bool(uploads), token=form.token.data or None,
             )
-            if uploads:
-                root = storage_root()
-                for entry in made:
-                    evidence.attach_photos(entry, uploads, root)
+            evidence.share_photos(made, uploads, storage_root())
         except ledger.DuplicateSubmission as exc:
             db.session.rollback()
             flash(str(exc), "info")

@@ -8,6 +8,7 @@ from .. import entry_import, rules
 from ..entry_import import EntryImportPlan, EntryImportRefused, ImportRefused
 from ..extensions import db
 from ..models import Village
+from ..sqlite_tuning import read_only
 from . import uploads
 from .access import village_view
 from .entry_imports_forms import PlanForm, UploadForm
@@ -17,6 +18,7 @@ bp = Blueprint("entry_imports", __name__)
 
 
 @bp.route("/v/<slug>/entries/import", methods=["GET", "POST"])
+@read_only
 @village_view("clerk")
 def upload(village: Village):
     form = UploadForm()
@@ -31,13 +33,21 @@ def upload(village: Village):
 @village_view("clerk")
 def confirm(village: Village):
     form = PlanForm()
-    if not form.validate_on_submit() or not stored(form.token.data).exists():
+    if not form.validate_on_submit():
         return uploads.expired("entry_imports.upload", village)
     token, filename = form.token.data, form.filename.data
     try:
+        claim = uploads.claim(village, "entries", token)
         plan = _plan(village, token, filename)
         result = entry_import.apply_entry_import(current_user, village, plan)
+        claim.outcome = outcome = {
+            "filename": filename, "created": result.created, "households": result.households,
+            "approved": result.approved, "pending": result.pending,
+        }
         db.session.commit()
+    except uploads.NOT_APPLIED as exc:
+        db.session.rollback()
+        return uploads.not_applied(exc, "entry_import_result", "entry_imports.result", "entry_imports.upload", village)
     except EntryImportRefused as exc:
         db.session.rollback()
         flash(str(exc), "danger")
@@ -45,10 +55,6 @@ def confirm(village: Village):
     except ImportRefused as exc:
         db.session.rollback()
         return _refused(village, token, exc)
-    outcome = {
-        "filename": filename, "created": result.created, "households": result.households,
-        "approved": result.approved, "pending": result.pending,
-    }
     return uploads.finish(token, "entry_import_result", outcome, result.summary(), "entry_imports.result", village)
 
 

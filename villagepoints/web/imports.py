@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import household_import
 from ..extensions import db
 from ..models import Village
+from ..sqlite_tuning import read_only
 from . import uploads
 from .access import village_view
 from .imports_forms import PlanForm, UploadForm
@@ -17,6 +18,7 @@ bp = Blueprint("imports", __name__)
 
 
 @bp.route("/v/<slug>/import", methods=["GET", "POST"])
+@read_only
 @village_view("clerk")
 def upload(village: Village):
     form = UploadForm()
@@ -29,6 +31,7 @@ def upload(village: Village):
 
 
 @bp.route("/v/<slug>/import/preview", methods=["POST"])
+@read_only
 @village_view("clerk")
 def preview(village: Village):
     form = PlanForm()
@@ -43,14 +46,19 @@ def preview(village: Village):
 @village_view("clerk")
 def confirm(village: Village):
     form = PlanForm()
-    if not form.validate_on_submit() or not stored(form.token.data).exists():
+    if not form.validate_on_submit():
         return uploads.expired("imports.upload", village)
     token, filename = form.token.data, form.filename.data
     skip_invalid, create_groups = form.skip_invalid.data == "1", form.create_groups.data == "1"
     try:
+        claim = uploads.claim(village, "households", token)
         plan = _plan(village, token, filename, skip_invalid, create_groups)
         result = household_import.apply_import(current_user, village, plan)
+        claim.outcome = outcome = _outcome(filename, result)
         db.session.commit()
+    except uploads.NOT_APPLIED as exc:
+        db.session.rollback()
+        return uploads.not_applied(exc, "import_result", "imports.result", "imports.upload", village)
     except household_import.ImportRefused as exc:
         db.session.rollback()
         flash(str(exc), "danger")
@@ -59,10 +67,6 @@ def confirm(village: Village):
         db.session.rollback()
         flash("导入时农户台账正好被他人修改，没有导入任何数据。请核对下面的预览后再确认一次", "danger")
         return _preview(village, skip_invalid, create_groups, token, filename)
-    outcome = {
-        "filename": filename, "added": result.added, "updated": result.updated,
-        "unchanged": result.unchanged, "refused": result.refused, "groups_created": result.groups_created,
-    }
     return uploads.finish(token, "import_result", outcome, result.summary(), "imports.result", village)
 
 
@@ -76,6 +80,13 @@ def result(village: Village):
 @village_view("clerk")
 def template(village: Village):
     return uploads.send_template(household_import.template_bytes(), "农户导入模板.xlsx")
+
+
+def _outcome(filename: str, result: household_import.ImportResult) -> dict:
+    return {
+        "filename": filename, "added": result.added, "updated": result.updated,
+        "unchanged": result.unchanged, "refused": result.refused, "groups_created": result.groups_created,
+    }
 
 
 def _upload_page(village: Village, form: UploadForm):

@@ -33,7 +33,7 @@ def approve(village: Village):
     if not form.validate_on_submit():
         return _queue(village, form, _ids())
     try:
-        done = ledger.approve(current_user, _picked(village))
+        done = ledger.approve(current_user, _picked(village), _versions())
     except LedgerError as exc:
         return _refused(village, form, exc)
     db.session.commit()
@@ -48,7 +48,7 @@ def reject(village: Village):
     if not form.validate_on_submit():
         return _queue(village, form, _ids())
     try:
-        done = ledger.reject(current_user, _picked(village), form.reason.data or "")
+        done = ledger.reject(current_user, _picked(village), form.reason.data or "", _versions())
     except LedgerError as exc:
         return _refused(village, form, exc)
     db.session.commit()
@@ -58,6 +58,16 @@ def reject(village: Village):
 
 def _ids() -> set[int]:
     return set(request.form.getlist("ids", type=int))
+
+
+def _versions() -> dict[int, int]:
+    """Read the version of each ticked entry as the page showed it (the form's version-<id> fields)."""
+    versions = {}
+    for entry_id in _ids():
+        version = request.form.get(f"version-{entry_id}", type=int)
+        if version is not None:
+            versions[entry_id] = version
+    return versions
 
 
 def _picked(village: Village) -> list[Entry]:

@@ -15,9 +15,12 @@ from pathlib import Path
 from typing import BinaryIO, Optional
 
 from flask import current_app, flash, redirect, render_template, send_file, session, url_for
+from flask_login import current_user
 
+from .. import import_claims
 from ..exports import XLSX_MIMETYPE
-from ..models import Village
+from ..import_claims import AlreadyImported, ClaimedElsewhere
+from ..models import ImportClaim, Village
 
 # The stored upload's name: a random token and the extension, nothing a path could hide in.
 TOKEN_PATTERN = r"^[0-9a-f]{32}\.(xlsx|csv)$"
@@ -30,6 +33,14 @@ SAMPLE_ROWS = 20
 
 class UploadTooLarge(Exception):
     """The upload is over the import size limit."""
+
+
+class UploadGone(Exception):
+    """The stored upload is no longer there (expired, or never stored)."""
+
+
+# What a confirm that applies nothing may meet; ``not_applied`` answers each.
+NOT_APPLIED = (AlreadyImported, ClaimedElsewhere, UploadGone)
 
 
 def folder() -> Path:
@@ -103,6 +114,27 @@ def expired(upload_endpoint: str, village: Village):
     """Send the user back to the upload page when the stored file is gone."""
     flash("上传的文件已找不到（可能已经导入过，或已过期），请重新上传", "warning")
     return redirect(url_for(upload_endpoint, slug=village.slug))
+
+
+def claim(village: Village, kind: str, token: str) -> ImportClaim:
+    """Claim a confirmed upload for this request's transaction before reading it; see import_claims.
+
+    Raises AlreadyImported when the upload was imported already (a double click, several
+    tabs), UploadGone when its file is not there. Set the claim's ``outcome`` before committing.
+    """
+    made = import_claims.claim(current_user, village, kind, token)
+    if not stored(token).exists():
+        raise UploadGone(token)
+    return made
+
+
+def not_applied(exc: Exception, key: str, result_endpoint: str, upload_endpoint: str, village: Village):
+    """Answer a confirm that imported nothing: show the earlier import's result, or ask for a new upload."""
+    if isinstance(exc, AlreadyImported):
+        session[key] = exc.outcome
+        flash("这个文件已经导入过（可能点了不止一次确认），下面是那次导入的结果，没有重复导入", "info")
+        return redirect(url_for(result_endpoint, slug=village.slug))
+    return expired(upload_endpoint, village)
 
 
 def finish(token: str, key: str, outcome: dict, summary: str, result_endpoint: str, village: Village):
