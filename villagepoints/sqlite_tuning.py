@@ -1,5 +1,8 @@
 """Connection settings that make the embedded SQLite default safe for several clerks."""
-from flask import has_request_context, request
+from contextlib import contextmanager
+from typing import Iterator
+
+from flask import g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -32,4 +35,27 @@ def _read_only_request() -> bool:
     another writer, and a second writer waits (busy_timeout) instead of failing."""
     if not has_request_context():
         return False
-    return request.method in ("GET", "HEAD", "OPTIONS")
+    return request.method in ("GET", "HEAD", "OPTIONS") and not g.get("writes_on_get")
+
+
+@contextmanager
+def write_apart(session) -> Iterator[None]:  # noqa: ANN001
+    """Let a page view write (a counted search, an audit row) in a transaction of its own.
+
+    The view's read transaction ends first, so the write begins with SQLite's write lock
+    instead of failing to upgrade a stale read; the write commits at the end of the block
+    (or rolls back on error) and the rest of the page reads as usual.
+    """
+    flag = has_request_context()
+    session.commit()
+    if flag:
+        g.writes_on_get = True
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        if flag:
+            g.writes_on_get = False
