@@ -62,7 +62,10 @@ class VillagePointsRequest(Request):
 class CleanString(UnicodeConverter):
     """A URL part (a village slug, a household code, a quarter) without control characters."""
 
-    regex = r"[^/\x00-\x1f\x7f-\x9f]+"
+    def __init__(self, map, minlength: int = 1, maxlength: Optional[int] = None, length: Optional[int] = None) -> None:  # noqa: A002
+        super().__init__(map, minlength=minlength, maxlength=maxlength, length=length)
+        # UnicodeConverter sets "[^/]{1,}" on the instance; keep its length, refuse controls.
+        self.regex = self.regex.replace("[^/]", r"[^/\x00-\x1f\x7f-\x9f]")
 
 
 class DbInteger(IntegerConverter):
