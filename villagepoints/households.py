@@ -393,7 +393,7 @@ def record_search(
             "或按姓名、户编号查找"
         )
     throttle.fail("search", key, remote_addr, now)
-    if full_data:
+    if full_data and not _TAIL.fullmatch(q.strip()):  # a last-4 search shows no more than the mask
         audit.record(actor, "household.search", village_id=village.id, target=f"{village.name} 农户台账",
                      summary=f"按完整身份证号或电话片段“{q}”查找")
 

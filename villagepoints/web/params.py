@@ -41,7 +41,8 @@ class CleanParams(ImmutableMultiDict):
             super().__init__()
             return
         if hasattr(mapping, "items"):
-            pairs = mapping.items(multi=True) if isinstance(mapping, MultiDict) else mapping.items()
+            # A plain dict may hold a list per key, as MultiDict reads it.
+            pairs = (mapping if isinstance(mapping, MultiDict) else MultiDict(mapping)).items(multi=True)
         else:
             pairs = mapping
         super().__init__([(clean_any(k), clean_any(v)) for k, v in pairs])
