@@ -6,6 +6,8 @@
 #                 fine for one village, PostgreSQL for a township)
 #   WORKERS       gunicorn worker processes (default 4; about 2 × CPU cores)
 #   BIND          address to listen on (default 127.0.0.1:8000, behind nginx)
+#   VILLAGEPOINTS_COOKIE_SECURE=1
+#                 served over HTTPS (nginx): login cookies are marked Secure (set it in production)
 #
 # Logs: the access log on stdout, gunicorn's and the app's messages on stdout/stderr;
 # under systemd both go to journald (journalctl -u villagepoints).

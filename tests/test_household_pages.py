@@ -81,8 +81,8 @@ def household(app, code, slug="jiangba"):
 # The list, its search and filters
 
 
-@pytest.mark.parametrize("q", ["张三", "张", "zs", "ZS", "0001", ZHANG_ID[-4:], ZHANG_PHONE[-4:], ZHANG_PHONE])
-def test_search_finds_a_household_by_name_initials_code_id_tail_or_phone(as_role, zhang, li, q):
+@pytest.mark.parametrize("q", ["张三", "张", "zs", "ZS", "0001", ZHANG_ID[-4:], ZHANG_PHONE[-4:]])
+def test_search_finds_a_household_by_name_initials_code_id_tail_or_phone_tail(as_role, zhang, li, q):
     page = as_role("clerk").get(f"/v/jiangba/households?q={q}")
     assert page.status_code == 200
     assert "张三" in text(page) and "李四" not in text(page)

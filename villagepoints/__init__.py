@@ -20,6 +20,10 @@ DEFAULTS = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    # Served over HTTPS (the production guide): cookies are only ever sent encrypted.
+    # Also VILLAGEPOINTS_COOKIE_SECURE=1 in the environment.
+    "COOKIE_SECURE": False,
     "WTF_CSRF_TIME_LIMIT": None,
     # Uploads above the import limit (10 MB) are refused before they reach the import code.
     "MAX_CONTENT_LENGTH": 11 * 1024 * 1024,
@@ -31,6 +35,9 @@ DEFAULTS = {
     "PER_PAGE": 50,
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_FAILURE_WINDOW_MINUTES": 15,
+    # Searches by ID or phone digits, per user: beyond this the register answers "wait".
+    "SEARCH_MAX_PER_WINDOW": 60,
+    "SEARCH_WINDOW_MINUTES": 10,
     # Behind a reverse proxy (nginx), set to the number of proxies so that throttling
     # counts the resident's address, not the proxy's.
     "TRUSTED_PROXIES": 0,
@@ -99,6 +106,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = os.environ.get("VILLAGEPOINTS_SECRET_KEY", "").strip() or None
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _ensure_secret_key(app.instance_path)
+    if os.environ.get("VILLAGEPOINTS_COOKIE_SECURE", "").strip() in ("1", "true", "yes"):
+        app.config["COOKIE_SECURE"] = True
+    if app.config["COOKIE_SECURE"]:
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
     _log_to_stdout(app)
 
     if app.config["TRUSTED_PROXIES"]:

@@ -2,11 +2,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
+import secrets
 from typing import Iterable, Optional
+
+from flask import current_app
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import audit, throttle
 from .extensions import db
-from .models import ROLES, User, Village
+from .models import ROLES, User, Village, utcnow
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -85,6 +90,7 @@ def update_user(
     user.active = active
     if password:
         user.set_password(password)
+        user.end_sessions()
     after = _state(user)
     if password:
         after["password"] = "（已重设）"
@@ -101,6 +107,7 @@ def change_password(actor: User, current: str, new: str) -> None:
     if new == current:
         raise AccountError("新密码不能与当前密码相同")
     actor.set_password(new)
+    actor.end_sessions()
     audit.record(actor, "user.password", target=f"用户 {actor.username}", summary="本人修改密码")
 
 
@@ -129,19 +136,59 @@ def authenticate(
 ) -> Optional[User]:
     """Return the user for a correct name and password, None otherwise.
 
-    Raises LoginThrottled once a name has failed ``max_failures`` times in the window,
-    or an address four times as often, whether or not the password is now right, so
-    guessing gains nothing. Failures are rows in the database, so every worker counts them.
+    Guessing is slowed three ways, counted over the last ``window_minutes`` (15):
+
+    - an address that failed ``max_failures * 4`` times (20), whatever the names, is
+      refused until its failures age out;
+    - once a name has failed ``max_failures`` times (5) from anywhere, each address must
+      wait after its own failures on that name, 2^n seconds after its n-th (5th: 32 s,
+      7th: about 2 minutes, 10th: the whole window). An address that has not failed on
+      the name is not held up, so someone guessing elsewhere cannot lock the right
+      password out;
+    - a name never blocks its own right password from a fresh address.
+
+    Raises LoginThrottled, whether or not the password is now right, so waiting is the
+    only way on. Failures are rows, counted under a lock, so every worker counts them
+    and attempts at the same moment are counted one after the other. An unknown name
+    costs a password hash as a known one does, so timing does not tell names apart.
     """
     username = (username or "").strip()
-    try:
-        throttle.check("login", username, remote_addr, per_key=max_failures, per_addr=max_failures * 4,
-                       window_minutes=window_minutes, now=now)
-    except throttle.Throttled as exc:
-        raise LoginThrottled(f"登录失败次数过多，请{window_minutes}分钟后再试") from exc
+    now = now or utcnow()
+    since = now - dt.timedelta(minutes=window_minutes)
+    throttle.lock("login", [username, throttle.addr_key(remote_addr)])
+    by_addr, _ = throttle.failures("login", since=since, remote_addr=remote_addr)
+    if by_addr >= max_failures * 4:
+        raise LoginThrottled(f"这台设备登录失败次数过多，请{window_minutes}分钟后再试")
+    by_name, _ = throttle.failures("login", since=since, key=username)
+    if by_name >= max_failures:
+        mine, latest = throttle.failures("login", since=since, key=username, remote_addr=remote_addr)
+        if mine:
+            wait = min(2**mine, window_minutes * 60)
+            left = math.ceil(wait - (now - latest).total_seconds())
+            if left > 0:
+                raise LoginThrottled(f"该账号登录失败次数过多，请{_duration(left)}后再试")
     user = db.session.execute(db.select(User).filter_by(username=username)).scalar_one_or_none()
-    if user is not None and user.active and user.check_password(password):
-        throttle.clear("login", username)
+    right = user.check_password(password or "") if user is not None else _spend_a_hash(password or "")
+    if right and user.active:
+        throttle.clear("login", username, remote_addr)
         return user
     throttle.fail("login", username, remote_addr, now)
     return None
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds}秒"
+    return f"{math.ceil(seconds / 60)}分钟"
+
+
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def _spend_a_hash(password: str) -> bool:
+    """Check a password against a hash nobody has, taking as long as a real check; always False."""
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = generate_password_hash(secrets.token_hex(16), method=method)
+    check_password_hash(_DUMMY_HASHES[method], password)
+    return False

@@ -9,9 +9,9 @@ from typing import Iterable, Optional
 from pypinyin import Style, lazy_pinyin
 from sqlalchemy import Select, or_
 
-from . import audit
+from . import audit, throttle
 from .extensions import db
-from .models import DEACTIVATION_REASONS, Group, Household, HouseholdCategory, User, Village
+from .models import DEACTIVATION_REASONS, Group, Household, HouseholdCategory, User, Village, utcnow
 from .personal_data import mask_id_number, mask_phone
 
 CODE_WIDTH = 4
@@ -314,11 +314,16 @@ def register_query(
     group_id: Optional[int] = None,
     category: str = "",
     status: str = "",
+    *,
+    full_data: bool = False,
 ) -> Select:
     """Select the village's households matching a search and filters, ordered by code.
 
-    ``q`` matches the head's name, code, pinyin initials, the last digits of the ID
-    number or the phone number.
+    ``q`` matches the head's name, code or pinyin initials; and ID numbers and phones
+    by their last 4 characters exactly (1234 finds ...1234), the part the masks show.
+    Only with ``full_data`` (admins) do longer fragments match: an ID number's last
+    3 to 18 characters, any 3 to 11 digits of a phone. Letting anyone else search by a
+    growing suffix would unmask the numbers one digit at a time.
     """
     stmt = db.select(Household).where(Household.village_id == village.id)
     q = (q or "").strip()
@@ -330,10 +335,16 @@ def register_query(
         ]
         if q.isascii() and q.isalpha():
             conditions.append(Household.name_initials.like(f"{_escape_like(q.lower())}%", escape="\\"))
-        if re.fullmatch(r"[0-9Xx]{3,18}", q):
-            conditions.append(Household.id_number.like(f"%{q.upper()}", escape="\\"))
-        if re.fullmatch(r"\d{3,11}", q):
-            conditions.append(Household.phone.like(like, escape="\\"))
+        if full_data:
+            if re.fullmatch(r"[0-9Xx]{3,18}", q):
+                conditions.append(Household.id_number.like(f"%{q.upper()}", escape="\\"))
+            if re.fullmatch(r"\d{3,11}", q):
+                conditions.append(Household.phone.like(like, escape="\\"))
+        else:
+            if _TAIL.fullmatch(q):
+                conditions.append(Household.id_number.like(f"%{q.upper()}", escape="\\"))
+            if q.isdigit() and len(q) == TAIL_LENGTH:
+                conditions.append(Household.phone.like(f"%{q}", escape="\\"))
         stmt = stmt.where(or_(*conditions))
     if group_id:
         stmt = stmt.where(Household.group_id == group_id)
@@ -344,6 +355,47 @@ def register_query(
     if status in ("active", "inactive"):
         stmt = stmt.where(Household.status == status)
     return stmt.order_by(Household.code)
+
+
+TAIL_LENGTH = 4
+_TAIL = re.compile(r"[0-9Xx]{4}")
+_FULL_DATA_QUERY = re.compile(r"[0-9Xx]{3,18}")
+SEARCH_LIMIT = 60
+SEARCH_WINDOW_MINUTES = 10
+
+
+class SearchThrottled(HouseholdError):
+    """A user searched by ID or phone digits too often; the message says how long to wait."""
+
+
+def searches_personal_data(q: str, *, full_data: bool = False) -> bool:
+    """Tell whether a search text would be matched against ID numbers or phones."""
+    q = (q or "").strip()
+    return bool((_FULL_DATA_QUERY if full_data else _TAIL).fullmatch(q))
+
+
+def record_search(
+    actor: User, village: Village, q: str, *, full_data: bool, remote_addr: str = "",
+    limit: int = SEARCH_LIMIT, window_minutes: int = SEARCH_WINDOW_MINUTES, now: Optional[dt.datetime] = None,
+) -> None:
+    """Count a search by ID or phone digits against the user's limit; audit an admin's full-data search.
+
+    Raises SearchThrottled once the user has made ``limit`` such searches in the last
+    ``window_minutes``; the search itself is then not run.
+    """
+    key = f"user:{actor.id}"
+    since = (now or utcnow()) - dt.timedelta(minutes=window_minutes)
+    throttle.lock("search", [key])
+    done, _ = throttle.failures("search", since=since, key=key)
+    if done >= limit:
+        raise SearchThrottled(
+            f"按身份证号或电话查找过于频繁（{window_minutes}分钟内已查{done}次），请{window_minutes}分钟后再试，"
+            "或按姓名、户编号查找"
+        )
+    throttle.fail("search", key, remote_addr, now)
+    if full_data and not _TAIL.fullmatch(q.strip()):  # a last-4 search shows no more than the mask
+        audit.record(actor, "household.search", village_id=village.id, target=f"{village.name} 农户台账",
+                     summary=f"按完整身份证号或电话片段“{q}”查找")
 
 
 def _escape_like(text: str) -> str:

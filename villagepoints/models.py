@@ -113,8 +113,19 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # Raised by logout and by a password change: every cookie issued before (session and
+    # remember-me alike) names the old version and stops working at its next request.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     villages: Mapped[list[Village]] = relationship(secondary=user_villages, order_by=Village.id)
+
+    def get_id(self) -> str:
+        """Name the user and the session version in the login cookie: ``"12:3"``."""
+        return f"{self.id}:{self.session_version or 0}"
+
+    def end_sessions(self) -> None:
+        """End every session and remember-me cookie of this user, on every device."""
+        self.session_version = (self.session_version or 0) + 1
 
     def set_password(self, password: str) -> None:
         # Tests lower the work factor through config; production keeps Werkzeug's scrypt.
@@ -145,9 +156,21 @@ class User(UserMixin, db.Model):
         return self.role == "admin" or self.role in roles
 
 
+class ThrottleKey(db.Model):
+    """One row per throttled name or address, locked while its attempts are counted, so
+    that attempts made at the same moment are counted one after the other."""
+
+    __tablename__ = "throttle_keys"
+    __table_args__ = (UniqueConstraint("kind", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(120))
+
+
 class LoginFailure(db.Model):
-    """One failed attempt (a login, a resident's lookup); recent rows throttle further
-    attempts of the same kind, and being rows they count across every worker."""
+    """One failed attempt (a login, a resident's lookup) or one counted search; recent rows
+    throttle further attempts of the same kind, and being rows they count across every worker."""
 
     __tablename__ = "login_failures"
 

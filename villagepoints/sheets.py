@@ -24,6 +24,8 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.datetime import WINDOWS_EPOCH, from_excel
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
+from .text import clean_text as clean_control
+
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 100_000
 # How many non-blank rows at the top may hold titles before the header row.
@@ -90,9 +92,9 @@ class Table:
 
 
 def clean_text(text: str) -> str:
-    """Fold full-width digits, letters and spaces to half-width, drop zero-width marks, strip."""
+    """Fold full-width digits, letters and spaces to half-width, drop zero-width marks and control characters, strip."""
     text = unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH)
-    return text.strip()
+    return clean_control(text).strip()
 
 
 def clean_value(value: Any) -> Any:
@@ -566,8 +568,12 @@ def put_text_safely(cell: Any, value: Any) -> Any:
 
     The cell is stored as a string marked with Excel's quote prefix (what Excel does when
     one types '=...), so "=HYPERLINK(...)" prints as typed and is never evaluated, and
-    no visible apostrophe is added to the person's text.
+    no visible apostrophe is added to the person's text. Control characters, which no
+    sheet may hold, are dropped.
     """
+    if isinstance(value, str):
+        # A control character left in older data would make openpyxl refuse the whole sheet.
+        value = clean_control(value)
     cell.value = value
     if cell.data_type == "f":
         cell.data_type = "s"

@@ -1,7 +1,8 @@
 """Connection settings that make the embedded SQLite default safe for several clerks."""
-from typing import Callable, TypeVar
+from contextlib import contextmanager
+from typing import Callable, Iterator, TypeVar
 
-from flask import current_app, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -50,7 +51,32 @@ def _read_only_request() -> bool:
     A view marked ``read_only`` reads only, whatever its method."""
     if not has_request_context():
         return False
+    if g.get("writes_on_get"):
+        return False
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return True
     view = current_app.view_functions.get(request.endpoint or "")
     return bool(getattr(view, _READ_ONLY, False))
+
+
+@contextmanager
+def write_apart(session) -> Iterator[None]:  # noqa: ANN001
+    """Let a page view write (a counted search, an audit row) in a transaction of its own.
+
+    The view's read transaction ends first, so the write begins with SQLite's write lock
+    instead of failing to upgrade a stale read; the write commits at the end of the block
+    (or rolls back on error) and the rest of the page reads as usual.
+    """
+    flag = has_request_context()
+    session.commit()
+    if flag:
+        g.writes_on_get = True
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        if flag:
+            g.writes_on_get = False

@@ -1,35 +1,85 @@
-"""Throttling of guessable secrets (passwords, a resident's ID digits) by recorded failures."""
+"""Throttling of guessable secrets (passwords, a resident's ID digits) by recorded failures.
+
+Counting and recording happen under a lock on the key's and the address's rows
+(``throttle_keys``), held until the request commits: thirty guesses fired at the same
+moment are counted one after the other, so the limit holds on PostgreSQL as on SQLite
+(where a writing request holds the database's write lock from its first statement).
+"""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
+from typing import Iterable, Optional
+
+from sqlalchemy.dialects import postgresql, sqlite
 
 from .extensions import db
-from .models import LoginFailure, utcnow
+from .models import LoginFailure, ThrottleKey, utcnow
+
+KEY_LENGTH = 50
+ADDR_LENGTH = 64
 
 
 class Throttled(ValueError):
     """Too many recent failures for this key or address; the message says how long to wait."""
 
 
+def lock(kind: str, keys: Iterable[str]) -> None:
+    """Lock the throttle rows of these keys (made on first use) in id order, until commit."""
+    keys = sorted({k[:120] for k in keys})
+    dialect = db.session.get_bind().dialect.name
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    db.session.execute(
+        insert(ThrottleKey).values([{"kind": kind, "key": k} for k in keys]).on_conflict_do_nothing()
+    )
+    db.session.execute(
+        db.select(ThrottleKey.id).where(ThrottleKey.kind == kind, ThrottleKey.key.in_(keys))
+        .order_by(ThrottleKey.id).with_for_update()
+    ).all()
+
+
+def addr_key(remote_addr: str) -> str:
+    """The throttle key of an address, apart from any name."""
+    return "@" + remote_addr[:ADDR_LENGTH]
+
+
+def failures(
+    kind: str, *, since: dt.datetime, key: Optional[str] = None, remote_addr: Optional[str] = None,
+) -> tuple[int, Optional[dt.datetime]]:
+    """Count the failures since a time, by key, by address or both; and the latest one's time."""
+    stmt = db.select(db.func.count(LoginFailure.id), db.func.max(LoginFailure.at)).where(
+        LoginFailure.kind == kind, LoginFailure.at >= since
+    )
+    if key is not None:
+        stmt = stmt.where(LoginFailure.username == key[:KEY_LENGTH])
+    if remote_addr is not None:
+        stmt = stmt.where(LoginFailure.remote_addr == remote_addr[:ADDR_LENGTH])
+    count, latest = db.session.execute(stmt).one()
+    return count, latest
+
+
 def check(
     kind: str, key: str, remote_addr: str, *, per_key: int, per_addr: int, window_minutes: int,
     now: Optional[dt.datetime] = None,
 ) -> None:
-    """Refuse when the key or the address has failed too often within the window."""
+    """Lock the key and the address, then refuse when either has failed too often within the window."""
+    lock(kind, [key, addr_key(remote_addr)])
     since = (now or utcnow()) - dt.timedelta(minutes=window_minutes)
-    recent = db.select(db.func.count(LoginFailure.id)).where(LoginFailure.kind == kind, LoginFailure.at >= since)
-    by_key = db.session.execute(recent.where(LoginFailure.username == key[:50])).scalar_one()
-    by_addr = db.session.execute(recent.where(LoginFailure.remote_addr == remote_addr[:64])).scalar_one()
+    by_key, _ = failures(kind, since=since, key=key)
+    by_addr, _ = failures(kind, since=since, remote_addr=remote_addr)
     if by_key >= per_key or by_addr >= per_addr:
         raise Throttled(f"尝试次数过多，请{window_minutes}分钟后再试")
 
 
 def fail(kind: str, key: str, remote_addr: str, now: Optional[dt.datetime] = None) -> None:
     """Record one failure."""
-    db.session.add(LoginFailure(kind=kind, username=key[:50], remote_addr=remote_addr[:64], at=now or utcnow()))
+    db.session.add(LoginFailure(kind=kind, username=key[:KEY_LENGTH], remote_addr=remote_addr[:ADDR_LENGTH],
+                                at=now or utcnow()))
+    db.session.flush()
 
 
-def clear(kind: str, key: str) -> None:
-    """Forget a key's failures after a success."""
-    db.session.execute(db.delete(LoginFailure).where(LoginFailure.kind == kind, LoginFailure.username == key[:50]))
+def clear(kind: str, key: str, remote_addr: Optional[str] = None) -> None:
+    """Forget a key's failures after a success (only those from this address, if given)."""
+    stmt = db.delete(LoginFailure).where(LoginFailure.kind == kind, LoginFailure.username == key[:KEY_LENGTH])
+    if remote_addr is not None:
+        stmt = stmt.where(LoginFailure.remote_addr == remote_addr[:ADDR_LENGTH])
+    db.session.execute(stmt)

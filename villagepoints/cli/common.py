@@ -10,6 +10,19 @@ import click
 from .. import villages
 from ..extensions import db
 from ..models import Village
+from ..text import clean_text
+
+
+class CleanText(click.ParamType):
+    """Text typed on the command line, with control characters dropped as the web forms drop them."""
+
+    name = "text"
+
+    def convert(self, value, param, ctx):  # noqa: ANN001
+        return clean_text(str(value)) if value is not None else None
+
+
+TEXT = CleanText()
 
 
 def village_or_fail(slug: str) -> Village:

@@ -12,7 +12,7 @@ from flask_migrate import upgrade
 from .. import accounts, first_admin, households, villages
 from ..extensions import db
 from ..models import ROLES, User
-from .common import one_transaction, read_password, village_or_fail
+from .common import TEXT, one_transaction, read_password, village_or_fail
 
 FIRST_ADMIN = "admin"
 
@@ -38,10 +38,10 @@ def init_db() -> None:
 
 @click.command("create-user")
 @with_appcontext
-@click.argument("name")
+@click.argument("name", type=TEXT)
 @click.option("--role", type=click.Choice(ROLES), required=True, help="角色")
 @click.option("--village", "slugs", multiple=True, help="村代码，可重复")
-@click.option("--display-name", default="", help="显示名")
+@click.option("--display-name", type=TEXT, default="", help="显示名")
 def create_user(name: str, role: str, slugs: tuple[str, ...], display_name: str) -> None:
     """Add a user; the password is read from stdin when it is not a terminal."""
     scoped = [village_or_fail(s) for s in slugs]
@@ -56,9 +56,9 @@ def create_user(name: str, role: str, slugs: tuple[str, ...], display_name: str)
 
 @click.command("add-village")
 @with_appcontext
-@click.argument("name")
-@click.option("--slug", required=True, help="村代码：小写字母、数字、连字符")
-@click.option("--groups", default="", help="小组，用逗号分隔：一组,二组")
+@click.argument("name", type=TEXT)
+@click.option("--slug", type=TEXT, required=True, help="村代码：小写字母、数字、连字符")
+@click.option("--groups", type=TEXT, default="", help="小组，用逗号分隔：一组,二组")
 def add_village(name: str, slug: str, groups: str) -> None:
     """Add a village with its groups."""
     try:

@@ -13,7 +13,7 @@ from flask.cli import with_appcontext
 from .. import publication
 from ..models import Publication, Village
 from ..quarters import BadQuarter, Quarter
-from .common import one_transaction, village_or_fail
+from .common import TEXT, one_transaction, village_or_fail
 
 # The fields of the tally and list rows, in the order the JSON and CSV give them.
 TALLY_FIELDS = ("code", "head_name", "group", "base", "plus", "minus", "score", "rank")
@@ -97,7 +97,7 @@ def lists(slug: str, quarter: Quarter, fmt: str) -> None:
 @click.option("--village", "slug", required=True, help="村代码")
 @click.option("--quarter", "quarter", type=QUARTER, required=True, help="季度，如 2026Q3")
 @click.option("--notice-days", type=click.IntRange(1, 60), default=None, help="公示天数（默认用村设置）")
-@click.option("--contact", default=None, help="异议联系人及电话（默认用村设置）")
+@click.option("--contact", type=TEXT, default=None, help="异议联系人及电话（默认用村设置）")
 @with_appcontext
 def publish(slug: str, quarter: Quarter, notice_days: Optional[int], contact: Optional[str]) -> None:
     """Publish a quarter: freeze its tally and lists as the next version and open the notice period."""

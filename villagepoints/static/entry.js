@@ -55,14 +55,14 @@
       }
     }
 
-    function show(found) {
+    function show(found, refusal) {
       list.innerHTML = "";
       rows = found;
       active = -1;
       if (!found.length) {
         var none = document.createElement("li");
         none.className = "none";
-        none.textContent = "没有找到在册农户";
+        none.textContent = refusal || "没有找到在册农户";
         list.appendChild(none);
       }
       found.forEach(function (row, i) {
@@ -92,10 +92,16 @@
         credentials: "same-origin",
         headers: { Accept: "application/json" },
       })
-        .then(function (response) { return response.ok ? response.json() : []; })
+        .then(function (response) {
+          // 429: too many searches by ID or phone digits; the answer says how long to wait.
+          if (response.status === 429) return response.json();
+          return response.ok ? response.json() : [];
+        })
         .then(function (found) {
           // A slow answer to an older query must not replace a newer one.
-          if (mine === asked) show(found);
+          if (mine !== asked) return;
+          if (Array.isArray(found)) show(found);
+          else show([], found && found.error);
         })
         .catch(function () { /* offline: the typed code is still submitted */ });
     }, 200);

@@ -16,11 +16,47 @@ from ..personal_data import mask_id_number, mask_phone
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+    """Load the cookie's user while the session version it names is still current.
+
+    Logout and a password change raise the version, so a replayed session cookie or an
+    old remember-me cookie (both carry ``"id:version"``) finds nobody.
+    """
+    number, _, version = (user_id or "").partition(":")
+    if not (number.isdigit() and version.isdigit() and len(number) < 10 and len(version) < 10):
+        return None
+    user = db.session.get(User, int(number))
+    if user is None or user.session_version != int(version):
+        return None
+    return user
+
+
+# Scripts only from our own files (no inline script, no inline handler), no framing,
+# forms posting only back to us. Styles from app.css only: templates use classes.
+CONTENT_SECURITY_POLICY = "; ".join((
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data: blob:",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+))
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
 
 
 def register_web(app: Flask) -> None:
     """Attach blueprints, error handlers and template helpers to the app."""
+    from . import params
+
+    # Before the first route: the converters are bound when a rule is added.
+    params.install(app)
+
     from . import audit_log, auth, households, imports, main, rules, users, villages
     from . import entries, entry_imports, household_records, review
     from . import public
@@ -54,6 +90,12 @@ def register_web(app: Flask) -> None:
             "HOUSEHOLD_STATUSES": HOUSEHOLD_STATUSES,
             "DEACTIVATION_REASONS": DEACTIVATION_REASONS,
         }
+
+    @app.after_request
+    def _security_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
 
     def _error(code: int, title: str, message: str):
         return render_template("error.html", code=code, title=title, message=message), code

@@ -4,10 +4,11 @@ from __future__ import annotations
 import functools
 from typing import Callable
 
-from flask import abort, g
+from flask import abort, current_app, g, request
 from flask_login import current_user, login_required
 
-from .. import households, villages
+from .. import households, sqlite_tuning, villages
+from ..extensions import db
 from ..models import Household, Village
 
 
@@ -64,3 +65,20 @@ def role_required(*roles: str) -> Callable:
         return wrapped
 
     return decorator
+
+
+def personal_search(village: Village, q: str) -> bool:
+    """Count (and for an admin, audit) a search that will look at ID numbers or phones.
+
+    Returns whether the search may match full-data fragments (admins only). Raises
+    households.SearchThrottled when the user has searched by digits too often.
+    """
+    full_data = current_user.is_admin
+    if households.searches_personal_data(q, full_data=full_data):
+        with sqlite_tuning.write_apart(db.session):
+            households.record_search(
+                current_user, village, q, full_data=full_data, remote_addr=request.remote_addr or "",
+                limit=current_app.config["SEARCH_MAX_PER_WINDOW"],
+                window_minutes=current_app.config["SEARCH_WINDOW_MINUTES"],
+            )
+    return full_data

@@ -35,6 +35,7 @@ ACTION_LABELS = {
     "household.update": "修改农户",
     "household.deactivate": "注销农户",
     "household.reactivate": "恢复农户",
+    "household.search": "按身份证号或电话查找农户",
     "household.import": "导入农户",
     "rule.create": "新增积分细则",
     "rule.update": "修改积分细则",

@@ -6,14 +6,17 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import accounts
 from ..extensions import db
+from ..text import has_control
 from .auth_forms import LoginForm
 
 bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    # Only same-site paths: an absolute URL in ?next= would make login an open redirect.
-    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
+    # Only same-site paths: an absolute URL in ?next= would make login an open redirect,
+    # and a line break would end the Location header (werkzeug refuses it with a 500).
+    if (target and target.startswith("/") and not target.startswith(("//", "/\\"))
+            and not has_control(target) and not urlsplit(target).netloc):
         return target
     return url_for("main.index")
 
@@ -48,6 +51,9 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    # Ending the version ends this cookie and any copy of it, and the remember-me cookie.
+    current_user.end_sessions()
+    db.session.commit()
     logout_user()
     flash("已退出登录", "info")
     return redirect(url_for("auth.login"))

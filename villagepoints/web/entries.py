@@ -28,7 +28,7 @@ from ..evidence import MAX_PHOTO_BYTES, MAX_PHOTOS, PhotoUpload
 from ..extensions import db
 from ..ledger import LedgerError
 from ..models import ENTRY_STATUSES, RULE_KINDS, Entry, EntryPhoto, Household, Rule, Village
-from .access import village_view
+from .access import personal_search, village_view
 from .forms_base import show_error
 from .entries_forms import PHOTO_HINT, BulkForm, ConfirmForm, EntryFields, EntryForm, ReverseForm, ReviewForm
 
@@ -73,8 +73,12 @@ def lookup(village: Village):
     q = request.args.get("q", "").strip()
     if not q:
         return jsonify([])
+    try:
+        full_data = personal_search(village, q)
+    except households.SearchThrottled as exc:
+        return jsonify({"error": str(exc)}), 429
     stmt = (
-        households.register_query(village, q, status="active")
+        households.register_query(village, q, status="active", full_data=full_data)
         .options(joinedload(Household.group))
         .limit(LOOKUP_LIMIT)
     )

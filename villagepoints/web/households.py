@@ -10,7 +10,7 @@ from .. import households
 from ..extensions import db
 from ..households import HouseholdError, HouseholdFields
 from ..models import DEACTIVATION_REASONS, HOUSEHOLD_STATUSES, AuditEntry, Household, Village
-from .access import household_or_404, village_view
+from .access import household_or_404, personal_search, village_view
 from .forms_base import show_error
 from .audit_log import action_label, changes
 from .household_records import ledger_panel_context
@@ -30,9 +30,15 @@ def index(village: Village):
         "category": request.args.get("category", "").strip(),
         "status": request.args.get("status", "") if request.args.get("status") in HOUSEHOLD_STATUSES else "",
     }
-    counts = _status_counts(village, filters)
+    status = 200
+    try:
+        full_data = personal_search(village, filters["q"])
+    except households.SearchThrottled as exc:
+        flash(str(exc), "danger")
+        filters["q"], full_data, status = "", False, 429
+    counts = _status_counts(village, filters, full_data)
     stmt = households.register_query(
-        village, filters["q"], filters["group"], filters["category"], filters["status"]
+        village, filters["q"], filters["group"], filters["category"], filters["status"], full_data=full_data,
     ).options(joinedload(Household.group), selectinload(Household.category_rows))
     # The status counts already hold the total, so the pager needs no COUNT of its own.
     page = db.paginate(
@@ -43,7 +49,7 @@ def index(village: Village):
     return render_template(
         "households/index.html", village=village, page=page, counts=counts,
         filters=filters, kept={k: v for k, v in filters.items() if v},
-    )
+    ), status
 
 
 @bp.route("/v/<slug>/households/new", methods=["GET", "POST"])
@@ -124,10 +130,10 @@ def reactivate(village: Village, code: str):
     return redirect(url_for(".show", slug=village.slug, code=household.code))
 
 
-def _status_counts(village: Village, filters: dict) -> dict[str, int]:
+def _status_counts(village: Village, filters: dict, full_data: bool) -> dict[str, int]:
     """Count the households matching the search and filters, per status, in one query."""
     matching = households.register_query(
-        village, filters["q"], filters["group"], filters["category"]
+        village, filters["q"], filters["group"], filters["category"], full_data=full_data,
     ).order_by(None).subquery()
     rows = db.session.execute(
         db.select(matching.c.status, db.func.count()).group_by(matching.c.status)

@@ -1,6 +1,6 @@
 """User accounts: the admin's user list and forms, and everyone's own password."""
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, login_user
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
@@ -70,6 +70,8 @@ def edit(user_id: int):
         else:
             db.session.commit()
             first_admin.retire_if_stale(current_app.instance_path)
+            if user.id == current_user.id:
+                login_user(user)  # an admin resetting their own password stays signed in here
             flash(f"用户 {user.username} 已保存", "success")
             return redirect(url_for("users.index"))
     return render_template("users/edit.html", form=form, user=user)
@@ -88,7 +90,9 @@ def password():
         else:
             db.session.commit()
             first_admin.retire_if_stale(current_app.instance_path)
-            flash("密码已修改，下次登录请使用新密码", "success")
+            # Every other session of this user has ended; this one carries on under the new version.
+            login_user(current_user._get_current_object())
+            flash("密码已修改，其他设备上的登录已退出，下次登录请使用新密码", "success")
             return redirect(url_for("main.index"))
     return render_template("users/password.html", form=form)
 
