@@ -11,6 +11,8 @@
 #   Chromium (browser tests):                /usr/bin/chromium
 #   LibreOffice Calc (exports printed to PDF): soffice
 #   poppler-utils (reading those PDFs back):  pdftotext, pdfinfo, pdftoppm
+#   poppler-data (poppler reads the household cards' standard Chinese font, STSong-Light,
+#       which the PDF names but does not embed): /usr/share/poppler/cMap/Adobe-GB1
 #   Noto CJK fonts (Chinese in the browser and in the PDFs): /usr/share/fonts/opentype/noto
 set -uo pipefail
 
@@ -44,6 +46,7 @@ pg_bindir >/dev/null || missing+=(postgresql)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v soffice >/dev/null || missing+=(libreoffice-calc-nogui)
 { command -v pdftotext && command -v pdfinfo && command -v pdftoppm; } >/dev/null || missing+=(poppler-utils)
+[ -d /usr/share/poppler/cMap/Adobe-GB1 ] || missing+=(poppler-data)
 [ -d /usr/share/fonts/opentype/noto ] || missing+=(fonts-noto-cjk)
 
 if [ ${#missing[@]} -eq 0 ]; then
