@@ -330,3 +330,26 @@ def test_a_scanned_card_resolves_to_its_household_for_staff_only(app, zhang, mak
     found = web.get(f"/v/jiangba/cards/resolve?scanned={BASE}/h/{token}")
     assert found.json == {"found": True, "code": zhang, "head_name": "张三", "group": "一组"}
     assert web.get("/v/jiangba/cards/resolve?scanned=nonsense").status_code == 404
+
+
+def test_a_handheld_scanner_typing_the_cards_address_finds_the_household_at_the_counter(app, zhang, make_user, web):
+    token = issue(app, zhang)
+    make_user("keeper1", "storekeeper")
+    web.login("keeper1")
+    found = web.get("/v/jiangba/store/redeem", query_string={"household": f"{BASE}/h/{token}"})
+    assert "张三" in visible(found) and zhang in visible(found)
+    issue(app, zhang)
+    dead = web.get("/v/jiangba/store/redeem", query_string={"household": f"{BASE}/h/{token}"})
+    assert "扫到的户码无效" in visible(dead)
+
+
+def test_the_entry_form_takes_a_scanned_card_for_the_household(app, zhang, make_user, web):
+    token = issue(app, zhang)
+    clerk_web(make_user, web)
+    with app.app_context():
+        rule_id = rules.rule_by_code(villages.get_by_slug("jiangba"), "P01").id
+    web.get("/v/jiangba/entries/new")
+    saved = web.post("/v/jiangba/entries/new", {
+        "household": f"{BASE}/h/{token}", "rule": rule_id, "entry_date": TODAY.isoformat(), "points": "2",
+    }, follow_redirects=True)
+    assert "已为 张三 记 +2 分" in visible(saved)

@@ -44,6 +44,19 @@ def card_url(base_url: str, token: str) -> str:
     return f"{base_url.rstrip('/')}/h/{token}"
 
 
+def token_from_scan(text: str) -> Optional[str]:
+    """Return the token in what a scanner read off a card (its full address), or None.
+
+    A handheld scanner at the store counter types the address like a keyboard; the
+    camera picker sends it as read.
+    """
+    text = (text or "").strip()
+    if "/h/" not in text:
+        return None
+    token = text.rsplit("/h/", 1)[1].split("?", 1)[0].split("#", 1)[0].strip("/")
+    return token or None
+
+
 def hash_token(token: str) -> str:
     """Return the sha256 hex digest a card's token is stored as."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()

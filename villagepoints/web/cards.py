@@ -193,9 +193,8 @@ def reissue(village: Village, code: str):
 @village_view()
 def resolve(village: Village):
     """Return the household a scanned card belongs to, as JSON, for the entry form and the store."""
-    scanned = (request.args.get("scanned") or "").strip()
-    token = scanned.rstrip("/").rsplit("/h/", 1)[-1] if "/h/" in scanned else scanned
-    household = cards.household_for_token(token)
+    token = cards.token_from_scan(request.args.get("scanned", ""))
+    household = cards.household_for_token(token) if token else None
     if household is None or household.village_id != village.id:
         return jsonify({"found": False, "message": "没有找到这张户码对应的本村农户（户码可能已补发作废）"}), 404
     return jsonify({
