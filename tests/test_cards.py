@@ -353,3 +353,48 @@ def test_the_entry_form_takes_a_scanned_card_for_the_household(app, zhang, make_
         "household": f"{BASE}/h/{token}", "rule": rule_id, "entry_date": TODAY.isoformat(), "points": "2",
     }, follow_redirects=True)
     assert "已为 张三 记 +2 分" in visible(saved)
+
+
+def test_two_clerks_reissuing_one_card_at_once_leave_exactly_one_live_card(app, zhang):
+    """Each reissue locks the household's row first; the second waits and revokes the first's card."""
+    import threading
+
+    with app.app_context():
+        household_id = household(zhang).id
+    gate = threading.Barrier(2)
+    tokens: list[str] = []
+    lock = threading.Lock()
+
+    def run():
+        with app.app_context():
+            h = db.session.get(Household, household_id)
+            db.session.rollback()
+            gate.wait(timeout=30)
+            token = cards.reissue(None, h).token
+            db.session.commit()
+            with lock:
+                tokens.append(token)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads) and len(tokens) == 2
+    with app.app_context():
+        live = [t for t in tokens if cards.household_for_token(t) is not None]
+        assert len(live) == 1
+        assert db.session.execute(
+            db.select(db.func.count(HouseholdCard.id)).where(HouseholdCard.revoked_at.is_(None))
+        ).scalar_one() == 1
+
+
+def test_the_database_refuses_a_second_live_card_for_one_household(app, zhang, ctx):
+    from sqlalchemy.exc import IntegrityError
+
+    h = household(zhang)
+    db.session.add(HouseholdCard(village_id=h.village_id, household_id=h.id, token_hash="a" * 64))
+    db.session.flush()
+    db.session.add(HouseholdCard(village_id=h.village_id, household_id=h.id, token_hash="b" * 64))
+    with pytest.raises(IntegrityError):
+        db.session.flush()

@@ -9,7 +9,7 @@ import pytest
 from store_world import build, earn, home, item
 from villagepoints import cards, passbook, publication, store
 from villagepoints.extensions import db
-from villagepoints.models import Household, Village
+from villagepoints.models import Household
 from villagepoints.quarters import Quarter
 
 TODAY = dt.date.today()

@@ -102,6 +102,8 @@ def _issue(actor: Optional[User], household: Household, now: dt.datetime) -> Iss
     old = live_card(household)
     if old is not None:
         old.revoked_at = now
+        # Written before the new card, which the one-live-card index would otherwise refuse.
+        db.session.flush()
     token = secrets.token_urlsafe(TOKEN_BYTES)
     db.session.add(HouseholdCard(
         village_id=household.village_id, household_id=household.id, token_hash=hash_token(token),

@@ -7,6 +7,7 @@ from typing import Optional
 from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import false as sa_false
+from sqlalchemy import text as sa_text
 from sqlalchemy import true as sa_true
 from sqlalchemy import (
     Boolean,
@@ -220,6 +221,13 @@ class HouseholdCard(db.Model):
     """
 
     __tablename__ = "household_cards"
+    __table_args__ = (
+        # At most one live card per household, whatever two clerks do at once.
+        Index(
+            "uq_household_cards_live", "household_id", unique=True,
+            sqlite_where=sa_text("revoked_at IS NULL"), postgresql_where=sa_text("revoked_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"), index=True)

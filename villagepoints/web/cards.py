@@ -20,8 +20,9 @@ from ..extensions import db
 from ..ledger import LedgerError
 from ..models import Group, Household, Rule, Village
 from .access import household_or_404, village_view
-from .cards_forms import PHOTO_HINT, AcceptForm, ApplyForm, DeclineForm, PrintCardsForm, ReissueForm
+from .cards_forms import AcceptForm, ApplyForm, DeclineForm, PrintCardsForm, ReissueForm
 from .entries import PHOTO_REQUEST_BYTES, _uploads, storage_root
+from .entries_forms import PHOTO_HINT
 from .forms_base import show_error
 
 bp = Blueprint("cards", __name__)

@@ -8,10 +8,7 @@ from wtforms import BooleanField, DateField, IntegerField, SelectField, TextArea
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..applications import NOTE_MAX
-from .entries_forms import PHOTO_HINT
 from .forms_base import ChineseForm
-
-__all__ = ["PHOTO_HINT", "PrintCardsForm", "ReissueForm", "ApplyForm", "AcceptForm", "DeclineForm"]
 
 
 def _to_int(value):

@@ -34,6 +34,10 @@ def upgrade():
     with op.batch_alter_table('household_cards', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_household_cards_household_id'), ['household_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_household_cards_village_id'), ['village_id'], unique=False)
+        batch_op.create_index(
+            'uq_household_cards_live', ['household_id'], unique=True,
+            sqlite_where=sa.text('revoked_at IS NULL'), postgresql_where=sa.text('revoked_at IS NULL'),
+        )
 
     with op.batch_alter_table('rules', schema=None) as batch_op:
         batch_op.add_column(sa.Column('open_to_applications', sa.Boolean(), server_default=sa.false(), nullable=False))
@@ -44,6 +48,7 @@ def downgrade():
         batch_op.drop_column('open_to_applications')
 
     with op.batch_alter_table('household_cards', schema=None) as batch_op:
+        batch_op.drop_index('uq_household_cards_live')
         batch_op.drop_index(batch_op.f('ix_household_cards_village_id'))
         batch_op.drop_index(batch_op.f('ix_household_cards_household_id'))
 
