@@ -11,6 +11,8 @@
 #   Chromium (browser tests):                /usr/bin/chromium
 #   LibreOffice Calc (exports printed to PDF): soffice
 #   poppler-utils (reading those PDFs back):  pdftotext, pdfinfo, pdftoppm
+#   poppler-data (poppler reads the household cards' standard Chinese font, STSong-Light,
+#       which the PDF names but does not embed): /usr/share/poppler/cMap/Adobe-GB1
 #   Noto CJK fonts (Chinese in the browser and in the PDFs): /usr/share/fonts/opentype/noto
 #   libatomic1 (Playwright's bundled node driver links it): libatomic.so.1
 set -uo pipefail
@@ -45,6 +47,7 @@ pg_bindir >/dev/null || missing+=(postgresql)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v soffice >/dev/null || missing+=(libreoffice-calc-nogui)
 { command -v pdftotext && command -v pdfinfo && command -v pdftoppm; } >/dev/null || missing+=(poppler-utils)
+[ -d /usr/share/poppler/cMap/Adobe-GB1 ] || missing+=(poppler-data)
 [ -d /usr/share/fonts/opentype/noto ] || missing+=(fonts-noto-cjk)
 ldconfig -p 2>/dev/null | grep -q 'libatomic\.so\.1' || missing+=(libatomic1)
 

@@ -72,6 +72,7 @@ def test_restore_brings_back_every_row_of_every_table(app, tmp_path: Path, pg_to
     before = _load_demo(app)
     assert len(before["households"]) == 25 and before["entries"] and before["publications"]
     assert before["redemptions"] and before["store_items"]
+    assert before["household_cards"] and any("applied" in row for row in before["entries"])
     out = tmp_path / "vp.backup"
 
     with app.app_context():

@@ -40,12 +40,19 @@ def record(
     summary: str = "",
     before: Optional[dict] = None,
     after: Optional[dict] = None,
+    actor_label: Optional[str] = None,
 ) -> AuditEntry:
-    """Add an audit entry to the session; the caller's transaction commits it with the change."""
-    entry = AuditEntry(**row(
+    """Add an audit entry to the session; the caller's transaction commits it with the change.
+
+    ``actor_label`` names an actor who is no user (a household writing from its card page).
+    """
+    values = row(
         actor, action, village_id=village_id, household_id=household_id,
         target=target, summary=summary, before=before, after=after,
-    ))
+    )
+    if actor_label:
+        values["actor"] = actor_label[:50]
+    entry = AuditEntry(**values)
     db.session.add(entry)
     return entry
 

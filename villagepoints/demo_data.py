@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
-from . import accounts, households, ledger, publication, rules, store, villages
+from . import accounts, applications, cards, households, ledger, publication, rules, store, villages
 from .extensions import db
 from .households import CodeAllocator, HouseholdFields
 from .models import User, Village
@@ -129,6 +129,30 @@ def load_demo(
     return result
 
 
+def _load_cards(actor: Optional[User], village: Village, shoppers: list, today: dt.date) -> None:
+    """Open two plus rules to applications, hand the first group its cards and queue two
+    households' applications for the clerk (申请待核实).
+
+    The cards' tokens are not kept anywhere (only their hashes are): to try a card page,
+    print a group's cards from the register, which issues new ones.
+    """
+    open_codes = ("P03", "P04")
+    for rule in rules.village_rules(village, active_only=True):
+        if rule.code in open_codes and rule.is_plus:
+            rule.open_to_applications = True
+    first_group = village.groups[0] if village.groups else None
+    if first_group is not None and cards.households_to_print(village, first_group):
+        cards.issue_for_print(actor, village, first_group)
+    chosen = [r for r in applications.open_rules(village)]
+    for household, note in zip(shoppers[1:3], ("参加村里组织的河道清扫", "帮邻居抢收玉米")):
+        if not chosen:
+            break
+        try:
+            applications.apply(household, chosen[0], today, note, storage_root=".", today=today)
+        except ledger.LedgerError:
+            continue  # a cap or a date the story cannot meet on this day: the queue is shorter
+
+
 # (name, unit, points price, category, stock) of the demo store's shelf.
 _STORE_ITEMS = (
     ("洗衣粉", "袋", 10, "日用品", 60), ("食用油", "瓶", 30, "粮油", 30), ("大米", "袋", 40, "粮油", 20),
@@ -213,6 +237,7 @@ def _load_activity(
             continue
         store.redeem(actor, village, household, {rng.choice(affordable).id: 1}, today=today)
         redemptions += 1
+    _load_cards(actor, village, shoppers, today)
     return {"entries": len(earlier) + len(now), "pending": len(waiting), "published": str(published.quarter),
             "redemptions": redemptions}
 

@@ -7,6 +7,7 @@ from typing import Optional
 from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import false as sa_false
+from sqlalchemy import text as sa_text
 from sqlalchemy import true as sa_true
 from sqlalchemy import (
     Boolean,
@@ -236,6 +237,33 @@ class Household(db.Model):
         return self.status == "active"
 
 
+class HouseholdCard(db.Model):
+    """A household's printed QR card (户码): the token it carries is kept only as a sha256 hash.
+
+    A household has at most one live card (``revoked_at`` empty); issuing a new one
+    revokes the old at once.
+    """
+
+    __tablename__ = "household_cards"
+    __table_args__ = (
+        # At most one live card per household, whatever two clerks do at once.
+        Index(
+            "uq_household_cards_live", "household_id", unique=True,
+            sqlite_where=sa_text("revoked_at IS NULL"), postgresql_where=sa_text("revoked_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"), index=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    issued_by_name: Mapped[str] = mapped_column(String(50), default="")
+    revoked_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+
+    household: Mapped[Household] = relationship()
+
+
 class AuditEntry(db.Model):
     """Who changed what and when, with the before and after as JSON text."""
 
@@ -258,7 +286,11 @@ class AuditEntry(db.Model):
 
 
 RULE_KINDS = {"plus": "加分", "minus": "扣分"}
-ENTRY_STATUSES = {"pending": "待审核", "approved": "已通过", "rejected": "已驳回", "withdrawn": "已撤回"}
+ENTRY_STATUSES = {
+    "pending": "待审核", "approved": "已通过", "rejected": "已驳回", "withdrawn": "已撤回",
+    # A household's own application (积分申请) before a clerk has checked it, and one declined.
+    "applied": "申请待核实", "declined": "申请未通过",
+}
 QUARTER_STATUSES = {"open": "未公示", "published": "公示中", "closed": "已结束"}
 
 
@@ -284,6 +316,8 @@ class Rule(db.Model):
     quarter_cap: Mapped[Optional[int]] = mapped_column(Integer)
     black_list_trigger: Mapped[bool] = mapped_column(Boolean, default=False)
     requires_evidence: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Households may apply for this (plus) rule from their own card page (积分申请).
+    open_to_applications: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
 

@@ -6,10 +6,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Optional
 
-from . import throttle
+from . import cards, store, throttle
 from .extensions import db
-from .ledger import balance
-from .models import Household, Publication, Village
+from .ledger import HouseholdScores, balance, scores_for
+from .models import Entry, Household, Publication, Village
 from .personal_data import mask_name
 from .publication import latest_publication, snapshot_of
 
@@ -101,6 +101,16 @@ def lookup(village: Village, code: str, id_tail: str, remote_addr: str) -> House
         throttle.fail("lookup", key, remote_addr)
         raise LookupRefused("户编号或身份证号后4位不对，请核对后再查")
     throttle.clear("lookup", key)
+    return HouseholdLookup(household.code, household.head_name, household.group.name if household.group else "",
+                           balance(household.id), published_quarters(village, household))
+
+
+def published_quarters(village: Village, household: Household) -> list[dict]:
+    """Return the household's row of every current publication, newest quarter first.
+
+    Each has the quarter's label and version, score, rank, plus, minus, the number of
+    households ranked, and the red and black reasons (None when not on that list).
+    """
     quarters = []
     publications = db.session.execute(
         db.select(Publication).filter_by(village_id=village.id, status="current").order_by(Publication.quarter.desc())
@@ -111,10 +121,72 @@ def lookup(village: Village, code: str, id_tail: str, remote_addr: str) -> House
         if row is None:
             continue
         quarters.append({
+            "quarter": publication.quarter,
             "label": snap["label"], "version": publication.version, "score": row["score"], "rank": row["rank"],
             "plus": row["plus"], "minus": row["minus"], "households": len(snap["tally"]),
             "red": next((r["reasons"] for r in snap["red"] if r["household_id"] == household.id), None),
             "black": next((r["reasons"] for r in snap["black"] if r["household_id"] == household.id), None),
         })
-    return HouseholdLookup(household.code, household.head_name, household.group.name if household.group else "",
-                           balance(household.id), quarters)
+    return quarters
+
+
+CARD_PER_ADDRESS = 20
+CARD_WINDOW_MINUTES = 15
+# Enough to read a household's history on a phone; older entries are on the passbook.
+OWN_PAGE_ENTRIES = 100
+
+
+class CardNotFound(LookupRefused):
+    """An unknown or revoked card token: the page says only "not found"."""
+
+
+@dataclass
+class OwnPage:
+    """What a household sees on its own card page (户码): never an ID number or a phone."""
+
+    household: Household
+    code: str
+    head_name: str
+    group: str
+    scores: HouseholdScores
+    spendable: int
+    expiry: list = field(default_factory=list)
+    quarters: list[dict] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
+    redemptions: list = field(default_factory=list)
+
+
+def open_card(token: str, remote_addr: str) -> Household:
+    """Return the household of a live card; unknown tokens are throttled per address.
+
+    Unknown and revoked tokens are refused alike, with CardNotFound; too many of them
+    from one address within the window give LookupThrottled, whatever the token.
+    """
+    try:
+        # Tokens are not guessed one household at a time: only the address is counted.
+        throttle.check("card", remote_addr, remote_addr, per_key=CARD_PER_ADDRESS, per_addr=CARD_PER_ADDRESS,
+                       window_minutes=CARD_WINDOW_MINUTES)
+    except throttle.Throttled as exc:
+        raise LookupThrottled(f"打开次数过多，请{CARD_WINDOW_MINUTES}分钟后再试") from exc
+    household = cards.household_for_token(token)
+    if household is None:
+        throttle.fail("card", remote_addr, remote_addr)
+        raise CardNotFound("找不到这个户码")
+    return household
+
+
+def own_page(household: Household, today: Optional[dt.date] = None) -> OwnPage:
+    """Gather a household's own page: live quarter score, published quarters, balance, history."""
+    today = today or dt.date.today()
+    village = household.village
+    entries = db.session.execute(
+        db.select(Entry).where(Entry.household_id == household.id, Entry.status != "withdrawn")
+        .order_by(Entry.entry_date.desc(), Entry.id.desc()).limit(OWN_PAGE_ENTRIES)
+    ).scalars().all()
+    return OwnPage(
+        household=household, code=household.code, head_name=household.head_name,
+        group=household.group.name if household.group else "",
+        scores=scores_for(household, today), spendable=store.spendable(household, today),
+        expiry=store.expiry_outlook(household, today), quarters=published_quarters(village, household),
+        entries=list(entries), redemptions=store.household_redemptions(household),
+    )

@@ -58,6 +58,7 @@ class RuleFields:
     quarter_cap: Optional[int] = None
     black_list_trigger: bool = False
     requires_evidence: bool = False
+    open_to_applications: bool = False
     active: bool = True
     sort_order: int = 0
 
@@ -87,6 +88,8 @@ def _check(village: Village, fields: RuleFields, rule: Optional[Rule]) -> None:
         raise RuleError("扣分细则的分值应为负数，例如 -3", "max_points")
     if not lo <= fields.default_points <= hi:
         raise RuleError(f"默认分值应在 {lo} 到 {hi} 之间", "default_points")
+    if fields.open_to_applications and fields.kind != "plus":
+        raise RuleError("只有加分细则可以开放给农户申请", "open_to_applications")
     if fields.quarter_cap is not None and fields.quarter_cap < abs(fields.default_points):
         raise RuleError("每季度上限不能小于默认分值的绝对值", "quarter_cap")
     other = db.session.execute(

@@ -64,6 +64,7 @@ def register_web(app: Flask) -> None:
     from . import exports
     from . import store
     from . import health
+    from . import cards, passbook
 
     for module in (
         auth, main, villages, users, households, imports, audit_log, rules, entries, review, household_records,
@@ -73,6 +74,8 @@ def register_web(app: Flask) -> None:
         exports,
         store,
         health,
+        cards,
+        passbook,
     ):
         app.register_blueprint(module.bp)
 

@@ -64,6 +64,12 @@ ACTION_LABELS = {
     "redemption.void": "作废兑换",
     "points.expire": "积分过期",
     "export.register_full": "导出完整农户台账",
+    "card.issue": "发放户码",
+    "card.reissue": "补发户码",
+    "card.print": "打印户码",
+    "application.create": "农户申请积分",
+    "application.accept": "申请转为积分记录",
+    "application.decline": "申请不通过",
 }
 
 FIELD_LABELS = {
@@ -117,6 +123,10 @@ FIELD_LABELS = {
     "version": "版本",
     "notice_ends_on": "公示截止",
     "contact": "异议联系",
+    "open_to_applications": "开放申请",
+    "review_note": "理由",
+    "replaced": "原户码作废",
+    "households": "农户",
 }
 
 # Stored codes that read better as their Chinese names.

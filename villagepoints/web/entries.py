@@ -23,7 +23,7 @@ from flask_login import current_user
 from sqlalchemy import Select
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import evidence, households, ledger, rules
+from .. import cards, evidence, households, ledger, rules
 from ..evidence import MAX_PHOTO_BYTES, MAX_PHOTOS, PhotoUpload
 from ..extensions import db
 from ..ledger import LedgerError
@@ -291,6 +291,13 @@ def entry_or_404(village: Village, entry_id: int) -> Entry:
 def find_household(village: Village, text: str) -> Household:
     """Return the household a clerk named by code, or by a search matching one active household."""
     text = (text or "").strip()
+    token = cards.token_from_scan(text)
+    if token is not None:
+        # A card's address, typed by a handheld scanner or read by the camera picker.
+        by_card = cards.household_for_token(token)
+        if by_card is None or by_card.village_id != village.id:
+            raise LedgerError("扫到的户码无效：可能已补发作废，或不是本村的户码；请输入姓名或户编号", "household")
+        return by_card
     household = households.get_household(village, text)
     if household is not None:
         return household

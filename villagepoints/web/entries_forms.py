@@ -63,9 +63,10 @@ class EntryFields(ChineseForm):
 
 class EntryForm(EntryFields):
     # A household code; the page script fills it from the search list, and without
-    # the script a clerk can type a code, or a name / initials that match one household.
+    # the script a clerk can type a code, or a name / initials that match one household;
+    # a handheld scanner types a card's whole address (户码), hence the room.
     household = StringField(
-        "农户", validators=[DataRequired("请选择农户"), Length(max=50, message="农户搜索词太长")]
+        "农户", validators=[DataRequired("请选择农户"), Length(max=200, message="农户搜索词太长")]
     )
 
 

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import households
+from .. import cards, households
 from ..extensions import db
 from ..households import HouseholdError, HouseholdFields
 from ..models import DEACTIVATION_REASONS, HOUSEHOLD_STATUSES, AuditEntry, Household, Village
@@ -75,7 +75,7 @@ def show(village: Village, code: str):
     household = household_or_404(village, code)
     return render_template(
         "households/show.html", village=village, household=household,
-        history=_history(village, household), reactivate_form=ConfirmForm(),
+        history=_history(village, household), reactivate_form=ConfirmForm(), card=cards.live_card(household),
         **ledger_panel_context(household),
     )
 

@@ -87,6 +87,7 @@ def _fields(form: RuleForm) -> RuleFields:
         quarter_cap=form.quarter_cap.data,
         black_list_trigger=form.black_list_trigger.data,
         requires_evidence=form.requires_evidence.data,
+        open_to_applications=form.open_to_applications.data,
         active=form.active.data,
         sort_order=form.sort_order.data,
     )

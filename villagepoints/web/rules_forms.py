@@ -40,6 +40,7 @@ class RuleForm(ChineseForm):
     )
     requires_evidence = BooleanField("需要照片（录入时必须上传照片作为依据）")
     black_list_trigger = BooleanField("黑榜触发（季度内有此项记录的农户上黑榜）")
+    open_to_applications = BooleanField("开放申请（农户可用户码页面申请此项加分，录入员核实后记分）")
     active = BooleanField("启用（停用后不能再用此细则记分，已有记录不变）", default=True)
     sort_order = IntegerField(
         "显示顺序", default=0,

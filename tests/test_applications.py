@@ -1,0 +1,221 @@
+"""Applications for points (积分申请): household → clerk → reviewer → counted, and the limits."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import threading
+from collections import Counter
+
+import pytest
+
+from villagepoints import applications, cards, ledger, publication, rules, villages
+from villagepoints.extensions import db
+from villagepoints.models import AuditEntry, Entry, Household, Rule, User, Village
+from villagepoints.quarters import Quarter
+
+TODAY = dt.date.today()
+PAST = Quarter.of(TODAY).previous()
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def visible(response) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+
+
+@pytest.fixture
+def world(app, make_village, make_household, make_user):
+    """A village where P03 (义务劳动, +2, at most 4 a quarter) is open to applications; a clerk and a reviewer."""
+    make_village()
+    code = make_household(head_name="张三", group="一组", joined_on=dt.date(2020, 1, 1))
+    make_user("clerk1", "clerk")
+    make_user("reviewer1", "reviewer")
+    with app.app_context():
+        village = villages.get_by_slug("jiangba")
+        p03 = rules.rule_by_code(village, "P03")
+        p03.open_to_applications = True
+        p03.quarter_cap = 4
+        household = db.session.execute(db.select(Household).filter_by(code=code)).scalar_one()
+        token = cards.reissue(None, household).token
+        db.session.commit()
+        return {"code": code, "token": token, "household": household.id, "village": village.id, "rule": p03.id}
+
+
+def apply_web(web, world, **fields):
+    data = {"rule": world["rule"], "entry_date": TODAY.isoformat(), "note": "清理村口水沟", **fields}
+    page = web.get(f"/h/{world['token']}")
+    assert page.status_code == 200
+    return web.post(f"/h/{world['token']}/apply", data, content_type="multipart/form-data", follow_redirects=True)
+
+
+def test_an_application_goes_household_clerk_reviewer_and_is_then_counted(app, world, web):
+    before = visible(web.get(f"/h/{world['token']}"))
+    assert "可用积分 0" in before
+    done = apply_web(web, world, photos=(io.BytesIO(PNG), "劳动.png"))
+    assert "已提交申请" in visible(done) and "申请待核实" in visible(done)
+    assert "可用积分 0" in visible(done)
+
+    clerk = web.__class__(app.test_client())
+    clerk.login("clerk1")
+    queue = clerk.get("/v/jiangba/applications")
+    assert "清理村口水沟" in visible(queue) and "照片1" in visible(queue)
+    with app.app_context():
+        entry = db.session.execute(db.select(Entry)).scalar_one()
+        assert (entry.status, entry.points, len(entry.photos)) == ("applied", 2, 1)
+        entry_id = entry.id
+    clerk.post(f"/v/jiangba/applications/{entry_id}/accept", {"points": "2"})
+    assert "没有待核实的申请" in visible(clerk.get("/v/jiangba/applications"))
+    assert "待审核" in visible(web.get(f"/h/{world['token']}"))
+
+    reviewer = web.__class__(app.test_client())
+    reviewer.login("reviewer1")
+    reviewer.get("/v/jiangba/review")
+    reviewer.post("/v/jiangba/review/approve", {"ids": str(entry_id)})
+    with app.app_context():
+        assert db.session.get(Entry, entry_id).status == "approved"
+        assert db.session.get(Entry, entry_id).created_by_name == "clerk1"
+    after = visible(web.get(f"/h/{world['token']}"))
+    assert "可用积分 2" in after and "已通过" in after
+
+
+def test_the_clerk_who_accepted_an_application_cannot_approve_it(app, world, ctx):
+    household = db.session.get(Household, world["household"])
+    rule = db.session.get(Rule, world["rule"])
+    entry = applications.apply(household, rule, TODAY, "扫雪", storage_root=app.instance_path)
+    clerk = db.session.execute(db.select(User).filter_by(username="clerk1")).scalar_one()
+    applications.accept(clerk, entry)
+    with pytest.raises(ledger.SelfReview):
+        ledger.approve(clerk, [entry])
+
+
+def test_a_declined_application_shows_its_reason_on_the_household_page(app, world, web):
+    apply_web(web, world)
+    with app.app_context():
+        entry_id = db.session.execute(db.select(Entry.id)).scalar_one()
+    clerk = web.__class__(app.test_client())
+    clerk.login("clerk1")
+    clerk.get("/v/jiangba/applications")
+    no_reason = clerk.post(f"/v/jiangba/applications/{entry_id}/decline", {"reason": ""}, follow_redirects=True)
+    assert "请写明不通过的理由" in visible(no_reason)
+    clerk.post(f"/v/jiangba/applications/{entry_id}/decline", {"reason": "当天没有组织义务劳动"})
+    page = visible(web.get(f"/h/{world['token']}"))
+    assert "申请未通过" in page and "未通过的理由：当天没有组织义务劳动" in page
+    with app.app_context():
+        assert db.session.execute(db.select(AuditEntry.action).order_by(AuditEntry.id.desc())).scalars().first() \
+            == "application.decline"
+        assert ledger.balance(world["household"]) == 0
+
+
+def test_only_plus_rules_open_to_applications_can_be_applied_for(app, world, ctx):
+    household = db.session.get(Household, world["household"])
+    village = db.session.get(Village, world["village"])
+    for code in ("M01", "P01"):
+        with pytest.raises(applications.ApplicationError, match="开放申请的加分项"):
+            applications.apply(household, rules.rule_by_code(village, code), TODAY, "说明", storage_root=app.instance_path)
+
+
+def test_a_minus_rule_cannot_be_opened_to_applications(app, world, ctx):
+    village = db.session.get(Village, world["village"])
+    m01 = rules.rule_by_code(village, "M01")
+    fields = rules.fields_of(m01)
+    fields.open_to_applications = True
+    with pytest.raises(rules.RuleError, match="只有加分细则"):
+        rules.update_rule(None, m01, fields)
+
+
+def test_the_rule_page_opens_a_rule_to_applications(app, world, web, make_user):
+    make_user("admin1", "admin")
+    web.login("admin1")
+    with app.app_context():
+        p05 = rules.rule_by_code(villages.get_by_slug("jiangba"), "P05")
+        data = {k: getattr(p05, k) for k in ("code", "kind", "title", "default_points", "min_points", "max_points",
+                                             "sort_order")}
+        rule_id = p05.id
+    web.get(f"/v/jiangba/rules/{rule_id}/edit")
+    web.post(f"/v/jiangba/rules/{rule_id}/edit", {**data, "active": "y", "open_to_applications": "y"})
+    assert "开放申请" in visible(web.get("/v/jiangba/rules"))
+    with app.app_context():
+        assert db.session.get(Rule, rule_id).open_to_applications is True
+    assert "调解邻里矛盾" in visible(web.get(f"/h/{world['token']}"))
+
+
+def test_applications_obey_caps_and_quarter_locks_like_any_entry(app, world, ctx):
+    household = db.session.get(Household, world["household"])
+    village = db.session.get(Village, world["village"])
+    rule = db.session.get(Rule, world["rule"])
+    ledger.make_entry(None, village, household, rule, TODAY, 4, approve=True)
+    with pytest.raises(ledger.CapExceeded, match="每季度上限 4 分"):
+        applications.apply(household, rule, TODAY, "又一次", storage_root=app.instance_path)
+    publication.publish(None, village, PAST, today=TODAY)
+    with pytest.raises(ledger.QuarterLocked, match="已公示"):
+        applications.apply(household, rule, PAST.last_day, "上季度的事", storage_root=app.instance_path)
+    with pytest.raises(ledger.FutureDate):
+        applications.apply(household, rule, TODAY + dt.timedelta(days=1), "明天的事", storage_root=app.instance_path)
+
+
+def test_a_household_may_apply_three_times_a_day(app, world, web):
+    for i in range(3):
+        assert "已提交申请" in visible(apply_web(web, world, note=f"第{i + 1}次"))
+    refused = apply_web(web, world, note="第4次")
+    assert "每户24小时内最多申请3次" in visible(refused)
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count(Entry.id))).scalar_one() == 3
+
+
+def test_the_public_form_needs_its_csrf_token(app, world, web):
+    web.get(f"/h/{world['token']}")
+    response = web.client.post(f"/h/{world['token']}/apply", data={
+        "rule": world["rule"], "entry_date": TODAY.isoformat(), "note": "伪造", "csrf_token": "bad",
+    })
+    assert response.status_code == 400
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count(Entry.id))).scalar_one() == 0
+
+
+def test_a_revoked_card_cannot_apply(app, world, web):
+    web.get(f"/h/{world['token']}")
+    with app.app_context():
+        cards.reissue(None, db.session.get(Household, world["household"]))
+        db.session.commit()
+    response = web.post(f"/h/{world['token']}/apply", {"rule": world["rule"], "entry_date": TODAY.isoformat(),
+                                                       "note": "x"})
+    assert response.status_code == 404
+
+
+def test_two_phones_applying_at_once_never_pass_the_daily_limit(app, world):
+    """Two applications made at once when one is left: the household's row lock lets only one in."""
+    with app.app_context():
+        household = db.session.get(Household, world["household"])
+        rule = db.session.get(Rule, world["rule"])
+        for note in ("一", "二"):
+            applications.apply(household, rule, TODAY, note, storage_root=app.instance_path)
+        db.session.commit()
+    gate = threading.Barrier(4)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def run(note):
+        with app.app_context():
+            household = db.session.get(Household, world["household"])
+            rule = db.session.get(Rule, world["rule"])
+            db.session.rollback()
+            gate.wait(timeout=30)
+            try:
+                applications.apply(household, rule, TODAY, note, storage_root=app.instance_path)
+                db.session.commit()
+                outcome = "ok"
+            except applications.ApplicationError as exc:
+                db.session.rollback()
+                outcome = type(exc).__name__
+            with lock:
+                outcomes.append(outcome)
+
+    threads = [threading.Thread(target=run, args=(f"同时{i}",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads)
+    assert Counter(outcomes) == {"ok": 1, "TooManyApplications": 3}
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count(Entry.id))).scalar_one() == 3
