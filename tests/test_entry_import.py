@@ -111,7 +111,7 @@ def test_ambiguous_head_name_is_refused_with_the_codes_to_choose_from(world):
     ))
     p = plan(village, [[None, "张三", None, "P01", None, IN_Q3, ""]])
     line = only_problem(p)
-    assert line.startswith("第2行 户主姓名：本村有 2 户户主叫“张三”")
+    assert line.startswith("第2行 户主姓名（张三）：本村有 2 户户主叫“张三”")
     assert "0001（一组）" in line and f"{other.code}（二组）" in line
     assert "请填写村民小组或户编号" in line
     assert p.rows == []
@@ -140,9 +140,9 @@ def test_unknown_household_group_and_rule_are_refused(world):
     lines = [x.line() for x in p.problems]
     assert lines == [
         "第2行 户编号：本村没有户编号为“0099”的农户",
-        "第3行 户主姓名：一组没有户主叫“赵六”的农户，请核对姓名和小组，或填写户编号",
-        "第4行 村民小组：本村没有“九组”这个小组（本村小组：一组、二组、三组）",
-        "第5行 细则编号：本村没有编号为“X99”的积分细则，请对照积分细则页面填写",
+        "第3行 户主姓名（赵六）：一组没有户主叫“赵六”的农户，请核对姓名和小组，或填写户编号",
+        "第4行 村民小组（张三）：本村没有“九组”这个小组（本村小组：一组、二组、三组）",
+        "第5行 细则编号：本村没有编号或名称为“X99”的积分细则，请对照积分细则页面填写编号或名称",
     ]
 
 
@@ -313,7 +313,7 @@ def test_unreadable_cells_are_row_problems(world):
     ])
     assert [x.line() for x in p.problems] == [
         "第2行 户编号：户编号和户主姓名都为空，请至少填写一项",
-        "第3行 细则编号：细则编号为空，请填写，例如 P01",
+        "第3行 细则编号：细则为空，请填写细则编号或名称，例如 P01",
         "第4行 分值：分值应为整数，这里是2.5",
         "第5行 分值：分值应为整数，例如 3 或 -2，这里是“三分”",
         "第6行 日期：日期“八月一日”无法识别，请写成 2024-03-01 这样的格式",
@@ -345,7 +345,7 @@ def test_template_has_the_headers_and_its_example_row_is_refused(world):
     assert [c.value for c in sheet[1]] == HEADERS
     assert sheet["A2"].value == "0001"
     line = only_problem(plan_entry_import(village, data, "积分导入模板.xlsx", today=TODAY))
-    assert line == "第2行 说明：这是导入模板里的示例行，请删除后再导入"
+    assert line == "第2行 说明（张三）：这是导入模板里的示例行，请删除后再导入"
 
 
 def get_household(village, code):

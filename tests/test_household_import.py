@@ -110,7 +110,7 @@ def test_id_number_stored_as_a_number_is_refused_with_row_column_and_reason(vill
 def test_wrong_check_digit_names_the_problem(village):
     bad = person_id(1)[:17] + ("0" if person_id(1)[17] != "0" else "1")
     p = plan(village, xlsx([["户主姓名", "身份证号"], ["张三", bad]]))
-    assert p.problems[0].line() == "第2行 身份证号：身份证号校验位不正确，请核对"
+    assert p.problems[0].line() == f"第2行 身份证号（张三）：{bad[:6]}********{bad[-4:]} 校验位不正确，请核对"
 
 
 def test_missing_group_is_reported_and_listed_so_the_clerk_can_create_it(village):
@@ -149,8 +149,8 @@ def test_same_household_twice_in_one_file_is_reported_on_the_later_row(village):
     ])
     p = plan(village, data)
     lines = [x.line() for x in p.problems]
-    assert lines[0].startswith("第4行 户编号：户编号“0001”与第2行重复")
-    assert lines[1].startswith("第5行 身份证号：身份证号与第3行相同")
+    assert lines[0].startswith("第4行 户编号（张三）：户编号“0001”与第2行重复")
+    assert lines[1].startswith("第5行 身份证号（张三丰）：身份证号与第3行相同")
     assert p.refused == 2 and p.added == 2
 
 
@@ -161,7 +161,7 @@ def test_duplicates_across_sheets_name_the_other_sheet(village):
     })
     p = plan(village, data)
     assert p.several_sheets
-    assert p.problems[0].line(with_sheet=True).startswith("【二组】第2行 户编号：户编号“1”与工作表“一组”第2行重复")
+    assert p.problems[0].line(with_sheet=True).startswith("【二组】第2行 户编号（张三）：户编号“1”与工作表“一组”第2行重复")
 
 
 def test_importing_the_same_file_again_changes_nothing(village):
@@ -196,10 +196,11 @@ def test_corrected_file_updates_households_matched_by_code_then_by_id(village):
         ["0001", "张三", person_id(11), "二组", 5],   # by code: ID and group corrected
         [None, "李四", person_id(2), "三组", 3],       # by ID: group corrected
     ])
-    p = plan(village, corrected)
+    # Replacing an ID number on file is an identity change: confirmed here, as the clerk would.
+    p = plan(village, corrected, confirm_identity=True)
     assert (p.added, p.updated, p.unchanged) == (0, 2, 0)
     assert p.rows[0].changes == ["身份证号", "村民小组", "家庭人口"]
-    run(village, corrected)
+    run(village, corrected, confirm_identity=True)
     got = register(village)
     assert got["0001"].id_number == person_id(11)
     assert got["0001"].group.name == "二组" and got["0001"].members == 5
@@ -244,7 +245,7 @@ def test_all_or_nothing_leaves_the_database_untouched_when_one_row_is_bad(villag
     data = xlsx([["户主姓名", "家庭人口"], ["张三", 3], ["李四", 300], ["王五", 2]])
     p = plan(village, data)
     assert p.blocked and p.refused == 1
-    assert p.problems[0].line() == "第3行 家庭人口：家庭人口应在1到99之间，这里是300"
+    assert p.problems[0].line() == "第3行 家庭人口（李四）：家庭人口应在1到99之间，这里是300"
     with pytest.raises(ImportRefused, match="有 1 行有问题，没有导入任何数据"):
         apply_import(None, village, p)
     db.session.rollback()

@@ -50,7 +50,7 @@ def test_problems_are_printed_one_per_line_and_stop_the_import(app, runner, make
     result = runner.invoke(args=["import-households", write(xlsx(rows)), "--village", "jiangba"])
     assert result.exit_code != 0
     lines = result.output.splitlines()
-    assert lines[0].startswith("第4行 身份证号：身份证号被存成了数字")
+    assert lines[0].startswith("第4行 身份证号（王五）：身份证号被存成了数字")
     assert lines[1] == "第5行 户主姓名：户主姓名为空，请填写"
     assert "检查结果（未写入）：新增 2 户，更新 0 户，未变 0 户，拒绝 2 行" in result.output
     assert "没有导入任何数据" in result.output
@@ -62,7 +62,7 @@ def test_skip_invalid_imports_the_valid_rows_and_counts_the_refused(app, runner,
     rows = GOOD + [["0003", "王五", "12345", "一组", 2]]
     result = runner.invoke(args=["import-households", write(xlsx(rows)), "--village", "jiangba", "--skip-invalid"])
     assert result.exit_code == 0, result.output
-    assert "第4行 身份证号：身份证号应为18位，这里是5位" in result.output
+    assert "第4行 身份证号（王五）：***** 应为18位，这里是5位" in result.output
     assert result.output.strip().splitlines()[-1] == "新增 2 户，更新 0 户，未变 0 户，拒绝 1 行"
     assert count(app) == 2
 
@@ -107,14 +107,14 @@ def test_problem_lines_name_the_sheet_when_the_workbook_has_several(app, runner,
     })
     result = runner.invoke(args=["import-households", write(data), "--village", "jiangba"])
     assert result.exit_code != 0
-    assert result.output.splitlines()[0] == "【二组】第2行 家庭人口：家庭人口应在1到99之间，这里是0"
+    assert result.output.splitlines()[0] == "【二组】第2行 家庭人口（李四）：家庭人口应在1到99之间，这里是0"
 
 
 def test_unreadable_or_too_large_files_exit_non_zero_with_a_message(app, runner, make_village, write):
     make_village()
     result = runner.invoke(args=["import-households", write(b"a,b\n", "x.txt"), "--village", "jiangba"])
     assert result.exit_code != 0
-    assert "只能导入 .xlsx 或 .csv 文件" in result.output
+    assert "只能导入 .xlsx、.xls、.ods 或 .csv 文件" in result.output
     app.config["IMPORT_MAX_BYTES"] = 1000
     result = runner.invoke(args=["import-households", write(xlsx(GOOD)), "--village", "jiangba"])
     assert result.exit_code != 0

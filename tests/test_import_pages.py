@@ -101,7 +101,7 @@ def test_problems_are_listed_with_row_and_column_and_block_the_confirm(app, cler
     rows = GOOD + [["0003", "王五", wrong_check, "一组", 2, None]]
     page = upload(clerk, xlsx(rows))
     text = page.get_data(as_text=True)
-    assert "身份证号校验位不正确，请核对" in text
+    assert "校验位不正确，请核对" in text
     assert '<td class="num">4</td><td class="nowrap">身份证号</td>' in text
     assert "确认导入" not in text
     assert "只导入无误的行" in text
