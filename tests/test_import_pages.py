@@ -102,7 +102,7 @@ def test_problems_are_listed_with_row_and_column_and_block_the_confirm(app, cler
     page = upload(clerk, xlsx(rows))
     text = page.get_data(as_text=True)
     assert "校验位不正确，请核对" in text
-    assert '<td class="num">4</td><td class="nowrap">身份证号</td>' in text
+    assert '<td class="num">4</td><td class="nowrap">身份证号<span class="muted">（王五）</span></td>' in text
     assert "确认导入" not in text
     assert "只导入无误的行" in text
     # Confirming anyway (a forged post) is refused by the domain rule.
@@ -182,7 +182,7 @@ def test_files_over_the_limit_get_a_clear_message(app, clerk):
 
 def test_wrong_file_types_are_refused_with_advice(clerk):
     page = upload(clerk, b"\xd0\xcf\x11\xe0", "名册.xls")
-    assert "只能导入 .xlsx 或 .csv 文件（旧版 .xls 请先另存为 .xlsx）" in page.get_data(as_text=True)
+    assert "只能导入 .xlsx、.xls、.ods 或 .csv 文件" in page.get_data(as_text=True)
 
 
 def test_unreadable_file_is_refused_and_not_kept(app, clerk):

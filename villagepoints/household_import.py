@@ -264,6 +264,22 @@ class _Register:
         return found
 
 
+def describe_changes(r: PlannedRow) -> str:
+    """Return an update's changes as the CLI prints them: 户主姓名 张三→张三丰、身份证号 …, masked."""
+    def shown(change: Change, value: Any) -> str:
+        if value in (None, "", []):
+            return "（空）"
+        if change.field == "id_number":
+            return mask_id_number(value)
+        if change.field == "phone":
+            return mask_phone(value)
+        if isinstance(value, list):
+            return "、".join(value)
+        return str(value)
+
+    return "、".join(f"{c.label} {shown(c, c.old)}→{shown(c, c.new)}" for c in r.diffs)
+
+
 def unused_columns(tables: Iterable[sheets.Table]) -> list[str]:
     """Return the headers no field was read from, naming the sheet when the file has several."""
     tables = list(tables)
