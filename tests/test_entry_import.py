@@ -352,3 +352,58 @@ def get_household(village, code):
     from villagepoints.households import get_household
 
     return get_household(village, code)
+
+
+PAPER_HEADERS = ["户名", "村民小组", "加扣分事项", "得分", "时间", "登记人"]
+
+
+def test_a_paper_score_sheet_names_the_rule_by_its_title_and_says_time_and_score(world):
+    village, _ = world
+    p = plan(village, [
+        ["张三", "一组", "参加志愿服务", 2, IN_Q3, "村委会"],
+        ["李四", "二组", "调解邻里矛盾，维护和谐", None, "2026/8/2", "村委会"],
+        ["王五", "一组", "p06", 5, IN_Q3, "村委会"],
+    ], headers=PAPER_HEADERS)
+    assert p.problems == []
+    assert [(r.household_code, r.rule_code, r.points, r.rule_written) for r in p.rows] == [
+        ("0001", "P04", 2, "参加志愿服务"), ("0002", "P05", 3, "调解邻里矛盾,维护和谐"), ("0003", "P06", 5, ""),
+    ]
+    assert p.unused == ["登记人"]
+
+
+def test_a_rule_title_with_a_slip_matches_its_one_close_rule(world):
+    village, _ = world
+    p = plan(village, [["张三", "一组", "参加志原服务活动", 2, IN_Q3, ""]], headers=PAPER_HEADERS)
+    assert p.problems == [] and p.rows[0].rule_code == "P04"
+
+
+def test_a_rule_title_close_to_several_rules_is_refused_listing_the_candidates(world):
+    village, _ = world
+    p = plan(village, [["张三", "一组", "参加", 2, IN_Q3, ""]], headers=PAPER_HEADERS)
+    line = only_problem(p)
+    assert line.startswith("第2行 加扣分事项（张三）：“参加”对应不到唯一的积分细则，可能是：")
+    for candidate in ("P01“支持村两委工作、积极参加村民会议”", "P03“参加义务劳动、公益活动”", "P04“参加志愿服务”"):
+        assert candidate in line
+    assert line.endswith("请填写细则编号")
+
+
+def test_a_rule_title_like_no_rule_is_refused(world):
+    village, _ = world
+    p = plan(village, [["张三", "一组", "植树造林", 2, IN_Q3, ""]], headers=PAPER_HEADERS)
+    assert only_problem(p) == (
+        "第2行 加扣分事项（张三）：本村没有编号或名称为“植树造林”的积分细则，请对照积分细则页面填写编号或名称"
+    )
+
+
+def test_entry_rows_read_the_same_from_xls_and_ods(world, tmp_path):
+    from import_workbooks import soffice_convert
+
+    village, _ = world
+    data = xlsx([PAPER_HEADERS, ["张三", "一组", "参加志愿服务", 2, IN_Q3, ""], ["李四", "二组", "P05", 3, "2026-08-03", ""]])
+    expected = [(r.household_code, r.rule_code, r.points, r.entry_date) for r in plan_entry_import(
+        village, data, "积分.xlsx", today=TODAY).rows]
+    assert len(expected) == 2
+    for target in ("xls", "ods"):
+        converted = soffice_convert(data, "积分.xlsx", target, tmp_path)
+        got = plan_entry_import(village, converted, f"积分.{target}", today=TODAY)
+        assert [(r.household_code, r.rule_code, r.points, r.entry_date) for r in got.rows] == expected, target

@@ -171,3 +171,12 @@ def test_the_result_page_without_an_import_goes_back_to_the_upload(clerk):
 def test_clerks_see_the_import_in_the_menu(clerk):
     text = clerk.get("/v/jiangba/entries").get_data(as_text=True)
     assert f'href="{URL}"' in text and "导入积分" in text
+
+
+def test_a_paper_score_sheet_previews_the_rule_found_by_title_and_lists_unused_columns(app, clerk):
+    day = dt.date.today()
+    page = upload(clerk, xlsx([["户名", "积分项目", "得分", "时间", "登记人"], ["张三", "参加志愿服务", 2, day, "会计"]]))
+    text = page.get_data(as_text=True)
+    assert "这些列没有导入：<strong>登记人</strong>" in text
+    assert "P04 参加志愿服务 <span class=\"muted\">（文件写的是“参加志愿服务”）</span>" in text
+    assert "确认导入" in text

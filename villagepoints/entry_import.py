@@ -601,15 +601,21 @@ class RuleFinder:
         raise RuleNotFound(f"“{written}”对应不到唯一的积分细则，可能是：{listed}。请填写细则编号")
 
     def _close(self, key: str) -> list[Rule]:
+        """Return the rules a title is close to: those containing it (or contained in it), else
+        the best difflib match when it is clearly ahead of the next, else every passable one."""
         if len(key) < 2:
             return []
-        found = []
-        for title, rules in self.by_title.items():
-            if not title:
-                continue
-            if key in title or title in key or difflib.SequenceMatcher(None, key, title).ratio() >= CLOSE_MATCH:
-                found.extend(rules)
-        return found
+        contained = [r for title, rules in self.by_title.items() if title and (key in title or title in key) for r in rules]
+        if contained:
+            return contained
+        scored = sorted(
+            ((difflib.SequenceMatcher(None, key, title).ratio(), rules) for title, rules in self.by_title.items() if title),
+            key=lambda item: -item[0],
+        )
+        passable = [(score, rules) for score, rules in scored if score >= CLOSE_MATCH]
+        if len(passable) > 1 and passable[0][0] - passable[1][0] >= 0.1:
+            passable = passable[:1]
+        return [r for _score, rules in passable for r in rules]
 
 
 def _message(exc: LedgerError, rule: Rule, household: Household) -> str:
