@@ -19,13 +19,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
+from sqlalchemy import insert
 from sqlalchemy.orm import lazyload
 
 from . import audit, ledger, sheets
 from .extensions import db
-from .household_import import CJK_GAP, ImportRefused, Problem, code_key, unused_columns
+from .household_import import CJK_GAP, ImportRefused, Problem, code_key, insert_rows, unused_columns
 from .ledger import LedgerError
-from .models import Entry, Group, Household, Rule, User, Village
+from .models import AuditEntry, Entry, Group, Household, Rule, User, Village, utcnow
 from .quarters import Quarter
 
 # Field -> the header names villages use for it; the first one is the template's.
@@ -226,12 +227,8 @@ def apply_entry_import(
             "请核对后重新导入",
             problems,
         )
-    made = ledger.record_checked(
-        actor, village,
-        [(households[r.household_id], rules[r.rule_id], r.entry_date, r.points, r.note) for r in plan.rows],
-        source="import", approve=approve,
-    )
-    statuses = Counter(e.status for e in made)
+    made = _record_rows(actor, village, plan.rows, households, rules, approve)
+    statuses = Counter(status for _id, status in made)
     result = EntryImportResult(
         filename=plan.filename, created=len(made), households=plan.households,
         approved=statuses["approved"], pending=statuses["pending"],
@@ -244,6 +241,53 @@ def apply_entry_import(
     )
     db.session.flush()
     return result
+
+
+def _record_rows(
+    actor: Optional[User], village: Village, rows: list[PlannedEntry], households: dict, rules: dict, approve: bool,
+) -> list[tuple[int, str]]:
+    """Insert checked entries and their entry.create audit rows in a few statements; return (id, status).
+
+    This is ledger.record_checked for a whole file: the same columns and the same audit
+    entry per entry, without an ORM object per row (50,000 rows took over a minute).
+    """
+    status = ledger._initial_status(village, approve)
+    reviewer = ledger._reviewer_name(village, approve)
+    now = utcnow()
+    approved = status == "approved"
+    actor_name = audit.actor_name(actor)
+    records = []
+    for r in rows:
+        rule = rules[r.rule_id]
+        records.append({
+            "village_id": village.id, "household_id": r.household_id, "rule_id": rule.id,
+            "rule_code": rule.code, "rule_title": rule.title, "kind": rule.kind, "points": r.points,
+            "entry_date": r.entry_date, "note": (r.note or "").strip(), "status": status, "source": "import",
+            "created_by_id": actor.id if actor else None, "created_by_name": actor_name, "created_at": now,
+            "reviewed_by_id": None, "reviewed_by_name": reviewer if approved else "",
+            "reviewed_at": now if approved else None, "review_note": "", "reverses_id": None, "submit_token": None,
+        })
+    table = Entry.__table__
+    ids: list[int] = []
+    for start in range(0, len(records), BATCH):
+        result = db.session.execute(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True), records[start:start + BATCH]
+        )
+        ids.extend(result.scalars().all())
+    audits = []
+    for entry_id, record in zip(ids, records):
+        household = households[record["household_id"]]
+        audits.append(audit.row(
+            actor, "entry.create", village_id=village.id, household_id=household.id,
+            target=f"积分记录 #{entry_id} {ledger.household_label(household)}",
+            after={
+                "household": household.code, "rule": record["rule_code"], "points": record["points"],
+                "entry_date": record["entry_date"], "note": record["note"], "status": status, "reverses": None,
+            },
+            at=now,
+        ))
+    insert_rows(AuditEntry, audits)
+    return [(entry_id, status) for entry_id in ids]
 
 
 def template_bytes(example_day: Optional[dt.date] = None) -> bytes:

@@ -714,12 +714,12 @@ def _insert_households(
             "created_at": now,
             "updated_at": now,
         })
-    _insert_rows(Household, records)
+    insert_rows(Household, records)
     # One query for the new ids: an IN list per batch grew slow on PostgreSQL.
     ids = dict(
         db.session.execute(db.select(Household.code, Household.id).where(Household.village_id == village.id)).all()
     )
-    _insert_rows(HouseholdCategory, [
+    insert_rows(HouseholdCategory, [
         {"household_id": ids[record["code"]], "name": name}
         for record, r in zip(records, rows)
         for name in dict.fromkeys(r.categories)
@@ -736,10 +736,10 @@ def _insert_households(
             actor, "household.create", village_id=village.id, household_id=ids[record["code"]],
             target=f"农户 {record['code']} {record['head_name']}", after=state, at=now,
         ))
-    _insert_rows(AuditEntry, entries)
+    insert_rows(AuditEntry, entries)
 
 
-def _insert_rows(model, rows: list[dict]) -> None:
+def insert_rows(model, rows: list[dict]) -> None:
     """Insert plain rows (every dict with the same keys) into the model's table, in batches."""
     connection = db.session.connection()
     copy_rows = connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg"

@@ -38,11 +38,17 @@ def clean_text(text: str) -> str:
 
 def clean_value(value: Any) -> Any:
     """Return a cell value ready for parsing: clean text, a date, a number, or None when blank."""
+    kind = type(value)
+    if kind is str:
+        if value.isascii():
+            value = value.strip()
+            return None if not value or value in ERROR_VALUES else value
+        return clean_text(value) or None
+    if kind is float:
+        return int(value) if value.is_integer() and abs(value) < 1e15 else value
     if value is None:
         return None
     if isinstance(value, str):
-        if value in ERROR_VALUES:
-            return None
         return clean_text(value) or None
     if isinstance(value, bool):
         return "是" if value else "否"

@@ -1,7 +1,9 @@
 """Opening a file of a format: .xlsx, .xls and .ods with calamine, .csv line by line.
 
 Each book yields its sheets as (title, raw rows); a raw row is (number as Excel shows
-it, the cells as typed, the cells with merged ranges filled in), every cell cleaned.
+it, the cells as typed, the cells with merged ranges filled in). Cells come as the
+reader gives them ("" when blank); the header finder and the reader clean the ones
+they use (cells.clean_value), so unused columns cost nothing.
 The guard's checks run before calamine reads anything.
 """
 from __future__ import annotations
@@ -16,7 +18,6 @@ from typing import Any, BinaryIO, Iterator, Optional, Union
 import python_calamine
 
 from . import guard
-from .cells import clean_value
 from .guard import Limits, SheetError
 
 SUPPORTED = (".xlsx", ".xls", ".ods", ".csv")
@@ -134,7 +135,7 @@ class CalamineBook(Book):
         pad = [None] * first_col
         width = self.limits.max_columns
         for raw in sheet.iter_rows():
-            cells = [clean_value(v) if v != "" else None for v in raw[:width]]
+            cells = raw[:width] if len(raw) > width else raw
             yield pad + cells if first_col else cells
 
     def close(self) -> None:
@@ -187,7 +188,7 @@ class CsvBook(Book):
         width = self.limits.max_columns
         try:
             for number, raw in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
-                own = [clean_value(v) for v in raw[:width]]
+                own = raw[:width] if len(raw) > width else raw
                 yield number, own, own
         except csv.Error as exc:
             raise SheetError(f"CSV 文件格式有误：{exc}") from exc

@@ -31,8 +31,11 @@ ROW_MARGIN = 1_000
 COLUMN_MARGIN = 30
 _CHUNK = 1 << 20
 
-_FAR_COLUMN = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="\$?([A-Z]{2,3})\$?(\d+)"[^>]*?(/?)>')
-_FAR_ROW = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="\$?([A-Z]{1,3})\$?(\d{6,})"[^>]*?(/?)>')
+# Cell references that may lie beyond the limits: two or three column letters, or a row
+# number of six digits or more. Both start with the literal r=", which the pattern engine
+# searches for quickly; a 10-column register has no match at all.
+_FAR_COLUMN = re.compile(rb'r="\$?([A-Za-z]{2,3})\$?(\d+)"')
+_FAR_ROW = re.compile(rb'r="\$?([A-Za-z]{1,3})\$?(\d{6,})"')
 
 
 @dataclass(frozen=True)
@@ -105,11 +108,15 @@ def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: str, limi
     def check(data: bytes) -> None:
         for pattern in (_FAR_COLUMN, _FAR_ROW):
             for match in pattern.finditer(data):
-                if match.group(3):  # <c .../> holds no value
+                column, row = column_index(match.group(1).decode().upper()), int(match.group(2))
+                if column <= limits.max_columns and row <= limits.max_sheet_rows:
                     continue
-                column, row = column_index(match.group(1).decode()), int(match.group(2))
-                if column > limits.max_columns or row > limits.max_sheet_rows:
-                    refuse_extent(sheet, row, column, limits)
+                start = data.rfind(b"<", 0, match.start())
+                end = data.find(b">", match.end())
+                tag = data[start + 1: match.start()].split(b" ", 1)[0]
+                if tag.rsplit(b":", 1)[-1] != b"c" or (end > 0 and data[end - 1: end] == b"/"):
+                    continue  # not a cell, or <c .../> that holds no value
+                refuse_extent(sheet, row, column, limits)
 
     with archive.open(info) as stream:
         carry = b""

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping, Optional, Sequence
 
-from .cells import compact, header_key
+from .cells import clean_value, compact, header_key
 from .formats import RawRow
 
 # How many non-blank rows at the top may hold titles before the header row.
@@ -39,11 +39,12 @@ class HeaderFinder:
         """Read rows until the header is settled; return it (or None) and the rows read after it."""
         scanned: list[RawRow] = []
         best: Optional[tuple[int, dict[str, int]]] = None
-        for raw in rows:
-            number, own, values = raw
+        for number, own, values in rows:
+            own = [clean_value(v) for v in own]
             if not any(v is not None for v in own):
                 continue
-            scanned.append(raw)
+            values = [clean_value(v) for v in values]
+            scanned.append((number, own, values))
             positions = self.match(values)
             if all(name in positions for name in self.required):
                 if best is None or len(positions) > len(best[1]):
@@ -66,7 +67,7 @@ class HeaderFinder:
                 columns={name: compact(str(header_values[i])) for name, i in positions.items()},
                 unused=list(dict.fromkeys(unused)),
             ),
-            [raw for raw in scanned if raw[0] > header_row],
+            [raw for raw in scanned if raw[0] > header_row],  # already clean: cleaning twice is harmless
         )
 
     def match(self, values: list[Any]) -> dict[str, int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping, Optional, Sequence
 
-from .cells import header_key, serial_date
+from .cells import clean_value, header_key, serial_date
 from .formats import Book, RawRow, Source, open_book
 from .guard import COLUMN_MARGIN, Limits, SheetError
 from .header import HEADER_SCAN_ROWS, Header, HeaderFinder
@@ -109,12 +109,16 @@ class SpreadsheetReader:
             yield from raw_rows
 
         for number, own, values in all_rows():
-            # Merged cells are filled in `values`; a row is blank when the clerk typed nothing in it.
-            size = len(own)
-            if not any(own[i] is not None for i in indexes if i < size):
-                continue
             width = len(values)
-            row = {name: (values[i] if i < width else None) for name, i in items}
+            row = {name: (clean_value(values[i]) if i < width else None) for name, i in items}
+            # Merged cells are filled in `values`; a row is blank when the clerk typed nothing in it.
+            if own is values:
+                if all(v is None for v in row.values()):
+                    continue
+            else:
+                size = len(own)
+                if not any(clean_value(own[i]) is not None for i in indexes if i < size):
+                    continue
             # Printed registers repeat the header on every page.
             if all(header_key(row[name]) == key for name, key in header_keys.items() if row[name] is not None):
                 continue
