@@ -144,6 +144,8 @@ def test_a_file_that_cannot_be_read_returns_to_the_upload_page_with_the_reason(a
     assert "无法读取这个 .xlsx 文件" in text and "上传并预览" in text
     assert stored_uploads(app) == []
     text = upload(clerk, b"a,b\n1,2\n", name="x.xls").get_data(as_text=True)
+    assert "无法读取这个 .xls 文件" in text
+    text = upload(clerk, b"a,b\n1,2\n", name="x.txt").get_data(as_text=True)
     assert "只能导入 .xlsx、.xls、.ods 或 .csv 文件" in text
 
 
