@@ -459,3 +459,13 @@ def test_columns_not_imported_are_listed(village):
     p = plan(village, xlsx([["户名", "门牌号", "人口类型", "家庭人口数", "民族"], ["张三", "1号", "户籍人口", 4, "汉"]]))
     assert p.unused == ["人口类型", "民族"]
     assert (p.rows[0].head_name, p.rows[0].address, p.rows[0].members) == ("张三", "1号", 4)
+
+
+def test_apply_refuses_a_plan_carrying_an_unconfirmed_identity_change(village):
+    registered_zhang_and_li(village)
+    p = plan(village, xlsx(RENAMING), confirm_identity=True)
+    p.identity_rows = []  # a plan tampered with after planning
+    with pytest.raises(ImportRefused, match="身份变更没有逐行确认"):
+        apply_import(None, village, p)
+    db.session.rollback()
+    assert register(village)["0002"].head_name == "李四"

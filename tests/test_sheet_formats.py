@@ -194,3 +194,31 @@ def test_a_file_over_the_row_limit_is_refused_as_an_import(village):
     data = csv_bytes([["户主姓名"]] + [[f"户主{i}"] for i in range(11)])
     with pytest.raises(ImportRefused, match="超过 10 行数据的上限"):
         plan_import(village, data, "名册.csv", max_rows=10)
+
+
+def test_vertically_merged_group_cells_fill_every_row_in_xls_and_ods_too(tmp_path):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in (["户主姓名", "村民小组"], ["张三", "一组"], ["李四", None], ["王五", "二组"]):
+        sheet.append(row)
+    sheet.merge_cells("B2:B3")
+    out = io.BytesIO()
+    book.save(out)
+    for target in ("xls", "ods"):
+        data = soffice_convert(out.getvalue(), "合并.xlsx", target, tmp_path)
+        with sheets.SpreadsheetReader(data, f"合并.{target}", COLUMNS, required=("head_name",)) as reader:
+            (table,) = list(reader.tables())
+            assert [r.values.get("group") for r in table.rows] == ["一组", "一组", "二组"], target
+
+
+def test_a_header_merged_across_two_columns_is_not_listed_as_unused():
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["户主姓名", "联系电话", None])
+    sheet.append(["张三", "13800138000", "备用"])
+    sheet.merge_cells("B1:C1")
+    out = io.BytesIO()
+    book.save(out)
+    with sheets.SpreadsheetReader(out.getvalue(), "名册.xlsx", COLUMNS, required=("head_name",)) as reader:
+        (table,) = list(reader.tables())
+        assert table.unused == []

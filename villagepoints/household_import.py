@@ -633,6 +633,9 @@ def apply_import(actor: Optional[User], village: Village, plan: ImportPlan) -> I
         raise ImportRefused(
             f"有 {plan.refused} 行有问题，没有导入任何数据。请改正后重新导入，或选择只导入无误的行"
         )
+    confirmed = {id(r) for r in plan.identity_rows}
+    if any(r.identity and id(r) not in confirmed for r in plan.rows):
+        raise ImportRefused("有身份变更没有逐行确认，没有导入任何数据。请在预览里勾选确认后再导入")
     groups = {
         g.name: g for g in db.session.execute(db.select(Group).where(Group.village_id == village.id)).scalars()
     }

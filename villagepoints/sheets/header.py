@@ -56,9 +56,11 @@ class HeaderFinder:
         header_row, positions = best
         header_values = next(values for number, _own, values in scanned if number == header_row)
         used = set(positions.values())
+        used_texts = {header_key(header_values[i]) for i in used}
+        # A header merged across columns repeats in each of them; only other texts are unused.
         unused = [
             compact(str(value)) for index, value in enumerate(header_values)
-            if value is not None and index not in used
+            if value is not None and index not in used and header_key(value) not in used_texts
         ]
         return (
             Header(
