@@ -8,12 +8,11 @@ The guard's checks run before calamine reads anything.
 """
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import os
 import zipfile
-from typing import Any, BinaryIO, Iterator, Optional, Union
+from typing import Any, BinaryIO, Iterator, Union
 
 import python_calamine
 

@@ -13,7 +13,7 @@ import re
 import struct
 import zipfile
 from dataclasses import dataclass
-from typing import BinaryIO, Optional
+from typing import Optional
 from xml.etree import ElementTree
 
 
