@@ -744,40 +744,14 @@ def _insert_households(
 
 def insert_rows(model, rows: list[dict]) -> None:
     """Insert plain rows (every dict with the same keys) into the model's table, in batches."""
-    if not rows:
-        return
     connection = db.session.connection()
     copy_rows = connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg"
-    if connection.dialect.name == "sqlite" and connection.dialect.driver == "pysqlite":
-        _sqlite_executemany(connection, model.__tablename__, rows)
-        return
     for start in range(0, len(rows), BATCH):
         batch = rows[start:start + BATCH]
         if copy_rows:
             _copy(connection, model.__tablename__, batch)
         else:
             db.session.execute(insert(model.__table__), batch)
-
-
-def _sqlite_value(value: Any) -> Any:
-    """Return a value as SQLAlchemy's SQLite types store it (dates and times as ISO text)."""
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
-
-
-def _sqlite_executemany(connection, table: str, rows: list[dict]) -> None:
-    # The driver's own executemany: SQLAlchemy's per-row parameter processing was a
-    # third of the time of writing 50,000 entries.
-    columns = list(rows[0])
-    statement = f'INSERT INTO "{table}" ({", ".join(f"{c!s}" for c in columns)}) VALUES ({", ".join("?" * len(columns))})'
-    cursor = connection.connection.driver_connection.cursor()
-    try:
-        cursor.executemany(statement, [tuple(_sqlite_value(row[c]) for c in columns) for row in rows])
-    finally:
-        cursor.close()
 
 
 def _copy(connection, table: str, rows: list[dict]) -> None:
