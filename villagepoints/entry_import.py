@@ -19,7 +19,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
-from sqlalchemy import insert
 from sqlalchemy.orm import lazyload
 
 from . import audit, ledger, sheets
@@ -267,13 +266,16 @@ def _record_rows(
             "reviewed_by_id": None, "reviewed_by_name": reviewer if approved else "",
             "reviewed_at": now if approved else None, "review_note": "", "reverses_id": None, "submit_token": None,
         })
-    table = Entry.__table__
-    ids: list[int] = []
-    for start in range(0, len(records), BATCH):
-        result = db.session.execute(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True), records[start:start + BATCH]
-        )
-        ids.extend(result.scalars().all())
+    insert_rows(Entry, records)
+    # The new ids, in insertion order: the rows are told apart from any other by their
+    # creation time to the microsecond (RETURNING made SQLite insert row by row).
+    ids = list(db.session.execute(
+        db.select(Entry.id)
+        .where(Entry.village_id == village.id, Entry.source == "import", Entry.created_at == now)
+        .order_by(Entry.id)
+    ).scalars())
+    if len(ids) != len(records):
+        raise EntryImportRefused("写入积分记录时出错，没有导入任何数据。请重新导入")
     audits = []
     for entry_id, record in zip(ids, records):
         household = households[record["household_id"]]
