@@ -222,3 +222,22 @@ def test_a_header_merged_across_two_columns_is_not_listed_as_unused():
     with sheets.SpreadsheetReader(out.getvalue(), "名册.xlsx", COLUMNS, required=("head_name",)) as reader:
         (table,) = list(reader.tables())
         assert table.unused == []
+
+
+def test_a_far_cell_in_a_sheet_kept_outside_the_usual_folder_is_still_found():
+    far = b'<row r="3"><c r="XFD3"><v>1</v></c></row>'
+    moved = with_sheet_part({
+        "xl/worksheets/sheet1.xml": lambda d: d.replace(b"</sheetData>", far + b"</sheetData>"),
+    })
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(moved)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            name = info.filename
+            if name == "xl/worksheets/sheet1.xml":
+                name = "elsewhere/data.xml"
+            elif name in ("xl/_rels/workbook.xml.rels", "[Content_Types].xml"):
+                data = data.replace(b"worksheets/sheet1.xml", b"../elsewhere/data.xml").replace(
+                    b"/xl/worksheets/sheet1.xml", b"/elsewhere/data.xml")
+            target.writestr(name, data)
+    refused_quickly(out.getvalue(), "名册.xlsx", "XFD3 单元格还有内容")

@@ -97,9 +97,12 @@ def check_xlsx(archive: zipfile.ZipFile, limits: Limits) -> None:
     names = _xlsx_sheet_names(archive)
     for info in archive.infolist():
         name = info.filename
-        if not name.lower().endswith(".xml") or name.lower().endswith("sharedstrings.xml"):
+        lower = name.lower()
+        # Every XML part is scanned wherever it lies (a workbook's relations may put a sheet
+        # anywhere), except those that hold no cells.
+        if not lower.endswith(".xml") or lower.endswith(("sharedstrings.xml", "styles.xml", "[content_types].xml")):
             continue
-        if not name.startswith("xl/") or name.startswith(("xl/theme/", "xl/styles")):
+        if "/theme/" in lower:
             continue
         _scan_part(archive, info, names.get(name, name.rsplit("/", 1)[-1]), limits)
 
