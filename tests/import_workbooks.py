@@ -136,3 +136,34 @@ def excel_style_xlsx(
         for name, text in parts.items():
             archive.writestr(name, text)
     return out.getvalue()
+
+
+def soffice_convert(data: bytes, source_name: str, target: str, tmp_path) -> bytes:
+    """Save a workbook through LibreOffice as another format ("xls", "ods", "xlsx"), as a clerk would.
+
+    Skips the test with the reason when LibreOffice is not installed (never on CI).
+    """
+    import os
+    import shutil
+    import subprocess
+
+    import pytest
+
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        if os.environ.get("CI", "").lower() == "true":
+            raise RuntimeError("LibreOffice (soffice) is required on CI for the format tests")
+        pytest.skip("LibreOffice (soffice) is not installed: .xls/.ods fixtures cannot be made")
+    folder = tmp_path / f"soffice-{target}"
+    folder.mkdir(exist_ok=True)
+    source = folder / source_name
+    source.write_bytes(data)
+    out = folder / "out"
+    # Its own profile, so runs at the same time do not wait on one another's lock.
+    profile = (tmp_path / "soffice-profile").as_uri()
+    subprocess.run(
+        [soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", target,
+         "--outdir", str(out), str(source)],
+        check=True, capture_output=True, timeout=120,
+    )
+    return (out / (source.stem + "." + target)).read_bytes()

@@ -111,7 +111,7 @@ def test_ambiguous_head_name_is_refused_with_the_codes_to_choose_from(world):
     ))
     p = plan(village, [[None, "张三", None, "P01", None, IN_Q3, ""]])
     line = only_problem(p)
-    assert line.startswith("第2行 户主姓名：本村有 2 户户主叫“张三”")
+    assert line.startswith("第2行 户主姓名（张三）：本村有 2 户户主叫“张三”")
     assert "0001（一组）" in line and f"{other.code}（二组）" in line
     assert "请填写村民小组或户编号" in line
     assert p.rows == []
@@ -140,9 +140,9 @@ def test_unknown_household_group_and_rule_are_refused(world):
     lines = [x.line() for x in p.problems]
     assert lines == [
         "第2行 户编号：本村没有户编号为“0099”的农户",
-        "第3行 户主姓名：一组没有户主叫“赵六”的农户，请核对姓名和小组，或填写户编号",
-        "第4行 村民小组：本村没有“九组”这个小组（本村小组：一组、二组、三组）",
-        "第5行 细则编号：本村没有编号为“X99”的积分细则，请对照积分细则页面填写",
+        "第3行 户主姓名（赵六）：一组没有户主叫“赵六”的农户，请核对姓名和小组，或填写户编号",
+        "第4行 村民小组（张三）：本村没有“九组”这个小组（本村小组：一组、二组、三组）",
+        "第5行 细则编号：本村没有编号或名称为“X99”的积分细则，请对照积分细则页面填写编号或名称",
     ]
 
 
@@ -313,7 +313,7 @@ def test_unreadable_cells_are_row_problems(world):
     ])
     assert [x.line() for x in p.problems] == [
         "第2行 户编号：户编号和户主姓名都为空，请至少填写一项",
-        "第3行 细则编号：细则编号为空，请填写，例如 P01",
+        "第3行 细则编号：细则为空，请填写细则编号或名称，例如 P01",
         "第4行 分值：分值应为整数，这里是2.5",
         "第5行 分值：分值应为整数，例如 3 或 -2，这里是“三分”",
         "第6行 日期：日期“八月一日”无法识别，请写成 2024-03-01 这样的格式",
@@ -345,10 +345,65 @@ def test_template_has_the_headers_and_its_example_row_is_refused(world):
     assert [c.value for c in sheet[1]] == HEADERS
     assert sheet["A2"].value == "0001"
     line = only_problem(plan_entry_import(village, data, "积分导入模板.xlsx", today=TODAY))
-    assert line == "第2行 说明：这是导入模板里的示例行，请删除后再导入"
+    assert line == "第2行 说明（张三）：这是导入模板里的示例行，请删除后再导入"
 
 
 def get_household(village, code):
     from villagepoints.households import get_household
 
     return get_household(village, code)
+
+
+PAPER_HEADERS = ["户名", "村民小组", "加扣分事项", "得分", "时间", "登记人"]
+
+
+def test_a_paper_score_sheet_names_the_rule_by_its_title_and_says_time_and_score(world):
+    village, _ = world
+    p = plan(village, [
+        ["张三", "一组", "参加志愿服务", 2, IN_Q3, "村委会"],
+        ["李四", "二组", "调解邻里矛盾，维护和谐", None, "2026/8/2", "村委会"],
+        ["王五", "一组", "p06", 5, IN_Q3, "村委会"],
+    ], headers=PAPER_HEADERS)
+    assert p.problems == []
+    assert [(r.household_code, r.rule_code, r.points, r.rule_written) for r in p.rows] == [
+        ("0001", "P04", 2, "参加志愿服务"), ("0002", "P05", 3, "调解邻里矛盾,维护和谐"), ("0003", "P06", 5, ""),
+    ]
+    assert p.unused == ["登记人"]
+
+
+def test_a_rule_title_with_a_slip_matches_its_one_close_rule(world):
+    village, _ = world
+    p = plan(village, [["张三", "一组", "参加志原服务活动", 2, IN_Q3, ""]], headers=PAPER_HEADERS)
+    assert p.problems == [] and p.rows[0].rule_code == "P04"
+
+
+def test_a_rule_title_close_to_several_rules_is_refused_listing_the_candidates(world):
+    village, _ = world
+    p = plan(village, [["张三", "一组", "参加", 2, IN_Q3, ""]], headers=PAPER_HEADERS)
+    line = only_problem(p)
+    assert line.startswith("第2行 加扣分事项（张三）：“参加”对应不到唯一的积分细则，可能是：")
+    for candidate in ("P01“支持村两委工作、积极参加村民会议”", "P03“参加义务劳动、公益活动”", "P04“参加志愿服务”"):
+        assert candidate in line
+    assert line.endswith("请填写细则编号")
+
+
+def test_a_rule_title_like_no_rule_is_refused(world):
+    village, _ = world
+    p = plan(village, [["张三", "一组", "植树造林", 2, IN_Q3, ""]], headers=PAPER_HEADERS)
+    assert only_problem(p) == (
+        "第2行 加扣分事项（张三）：本村没有编号或名称为“植树造林”的积分细则，请对照积分细则页面填写编号或名称"
+    )
+
+
+def test_entry_rows_read_the_same_from_xls_and_ods(world, tmp_path):
+    from import_workbooks import soffice_convert
+
+    village, _ = world
+    data = xlsx([PAPER_HEADERS, ["张三", "一组", "参加志愿服务", 2, IN_Q3, ""], ["李四", "二组", "P05", 3, "2026-08-03", ""]])
+    expected = [(r.household_code, r.rule_code, r.points, r.entry_date) for r in plan_entry_import(
+        village, data, "积分.xlsx", today=TODAY).rows]
+    assert len(expected) == 2
+    for target in ("xls", "ods"):
+        converted = soffice_convert(data, "积分.xlsx", target, tmp_path)
+        got = plan_entry_import(village, converted, f"积分.{target}", today=TODAY)
+        assert [(r.household_code, r.rule_code, r.points, r.entry_date) for r in got.rows] == expected, target

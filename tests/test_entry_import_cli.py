@@ -109,7 +109,7 @@ def test_problems_on_several_sheets_name_the_sheet(app, runner, village, write):
     })
     result = runner.invoke(args=["import-entries", write(data), "--village", village])
     assert result.exit_code != 0
-    assert result.output.splitlines()[0].startswith("【二组】第2行 细则编号：本村没有编号为“X01”的积分细则")
+    assert result.output.splitlines()[0].startswith("【二组】第2行 细则编号：本村没有编号或名称为“X01”的积分细则")
 
 
 def test_unknown_village_and_unreadable_file_are_refused_with_a_message(app, runner, village, write):

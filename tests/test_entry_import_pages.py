@@ -145,7 +145,9 @@ def test_a_file_that_cannot_be_read_returns_to_the_upload_page_with_the_reason(a
     assert "无法读取这个 .xlsx 文件" in text and "上传并预览" in text
     assert stored_uploads(app) == []
     text = upload(clerk, b"a,b\n1,2\n", name="x.xls").get_data(as_text=True)
-    assert "只能导入 .xlsx 或 .csv 文件" in text
+    assert "无法读取这个 .xls 文件" in text
+    text = upload(clerk, b"a,b\n1,2\n", name="x.txt").get_data(as_text=True)
+    assert "只能导入 .xlsx、.xls、.ods 或 .csv 文件" in text
 
 
 def test_a_forged_token_is_refused(app, clerk):
@@ -172,3 +174,12 @@ def test_the_result_page_without_an_import_goes_back_to_the_upload(clerk):
 def test_clerks_see_the_import_in_the_menu(clerk):
     text = clerk.get("/v/jiangba/entries").get_data(as_text=True)
     assert f'href="{URL}"' in text and "导入积分" in text
+
+
+def test_a_paper_score_sheet_previews_the_rule_found_by_title_and_lists_unused_columns(app, clerk):
+    day = dt.date.today()
+    page = upload(clerk, xlsx([["户名", "积分项目", "得分", "时间", "登记人"], ["张三", "参加志愿服务", 2, day, "会计"]]))
+    text = page.get_data(as_text=True)
+    assert "这些列没有导入：<strong>登记人</strong>" in text
+    assert "P04 参加志愿服务 <span class=\"muted\">（文件写的是“参加志愿服务”）</span>" in text
+    assert "确认导入" in text

@@ -110,7 +110,7 @@ def test_id_number_stored_as_a_number_is_refused_with_row_column_and_reason(vill
 def test_wrong_check_digit_names_the_problem(village):
     bad = person_id(1)[:17] + ("0" if person_id(1)[17] != "0" else "1")
     p = plan(village, xlsx([["户主姓名", "身份证号"], ["张三", bad]]))
-    assert p.problems[0].line() == "第2行 身份证号：身份证号校验位不正确，请核对"
+    assert p.problems[0].line() == f"第2行 身份证号（张三）：{bad[:6]}********{bad[-4:]} 校验位不正确，请核对"
 
 
 def test_missing_group_is_reported_and_listed_so_the_clerk_can_create_it(village):
@@ -149,8 +149,8 @@ def test_same_household_twice_in_one_file_is_reported_on_the_later_row(village):
     ])
     p = plan(village, data)
     lines = [x.line() for x in p.problems]
-    assert lines[0].startswith("第4行 户编号：户编号“0001”与第2行重复")
-    assert lines[1].startswith("第5行 身份证号：身份证号与第3行相同")
+    assert lines[0].startswith("第4行 户编号（张三）：户编号“0001”与第2行重复")
+    assert lines[1].startswith("第5行 身份证号（张三丰）：身份证号与第3行相同")
     assert p.refused == 2 and p.added == 2
 
 
@@ -161,7 +161,7 @@ def test_duplicates_across_sheets_name_the_other_sheet(village):
     })
     p = plan(village, data)
     assert p.several_sheets
-    assert p.problems[0].line(with_sheet=True).startswith("【二组】第2行 户编号：户编号“1”与工作表“一组”第2行重复")
+    assert p.problems[0].line(with_sheet=True).startswith("【二组】第2行 户编号（张三）：户编号“1”与工作表“一组”第2行重复")
 
 
 def test_importing_the_same_file_again_changes_nothing(village):
@@ -196,10 +196,11 @@ def test_corrected_file_updates_households_matched_by_code_then_by_id(village):
         ["0001", "张三", person_id(11), "二组", 5],   # by code: ID and group corrected
         [None, "李四", person_id(2), "三组", 3],       # by ID: group corrected
     ])
-    p = plan(village, corrected)
+    # Replacing an ID number on file is an identity change: confirmed here, as the clerk would.
+    p = plan(village, corrected, confirm_identity=True)
     assert (p.added, p.updated, p.unchanged) == (0, 2, 0)
     assert p.rows[0].changes == ["身份证号", "村民小组", "家庭人口"]
-    run(village, corrected)
+    run(village, corrected, confirm_identity=True)
     got = register(village)
     assert got["0001"].id_number == person_id(11)
     assert got["0001"].group.name == "二组" and got["0001"].members == 5
@@ -244,7 +245,7 @@ def test_all_or_nothing_leaves_the_database_untouched_when_one_row_is_bad(villag
     data = xlsx([["户主姓名", "家庭人口"], ["张三", 3], ["李四", 300], ["王五", 2]])
     p = plan(village, data)
     assert p.blocked and p.refused == 1
-    assert p.problems[0].line() == "第3行 家庭人口：家庭人口应在1到99之间，这里是300"
+    assert p.problems[0].line() == "第3行 家庭人口（李四）：家庭人口应在1到99之间，这里是300"
     with pytest.raises(ImportRefused, match="有 1 行有问题，没有导入任何数据"):
         apply_import(None, village, p)
     db.session.rollback()
@@ -369,3 +370,102 @@ def test_large_import_uses_a_handful_of_queries_not_one_per_row(village):
     assert result.added == 1200
     assert len(statements) < 40
     assert db.session.execute(db.select(db.func.count(Group.id))).scalar_one() == 3
+
+
+# --- identity changes: never a household silently renamed -------------------------------------
+
+
+def registered_zhang_and_li(village):
+    run(village, xlsx([
+        ["户编号", "户主姓名", "身份证号", "村民小组", "联系电话"],
+        ["0001", "张三", person_id(1), "一组", "13800138000"],
+        ["0002", "李四", person_id(2), "二组", None],
+    ]))
+
+
+# A row without 户号 whose ID number is 李四's (a typo for someone else's) names 王五.
+RENAMING = [
+    ["户编号", "户主姓名", "身份证号", "村民小组", "联系电话"],
+    ["0001", "张三", person_id(1), "一组", "13900139000"],
+    [None, "王五", person_id(2), "三组", None],
+]
+
+
+def test_a_row_renaming_an_existing_household_is_held_back_and_refuses_the_import(village):
+    registered_zhang_and_li(village)
+    p = plan(village, xlsx(RENAMING))
+    assert [r.row for r in p.held_back] == [3]
+    assert p.blocked
+    assert p.problems[0].line() == (
+        "第3行 户主姓名（王五）：这一行对应已登记的农户 0002（户主“李四”），户主由“李四”改为“王五”。"
+        "这是身份变更，需要逐行确认后才会导入；如果不是同一户，请核对户编号和身份证号"
+    )
+    with pytest.raises(ImportRefused):
+        apply_import(None, village, p)
+    db.session.rollback()
+    assert register(village)["0002"].head_name == "李四"
+
+
+def test_skip_invalid_skips_exactly_the_unconfirmed_identity_changes(village):
+    registered_zhang_and_li(village)
+    result = run(village, xlsx(RENAMING), skip_invalid=True)
+    assert (result.updated, result.refused) == (1, 1)
+    got = register(village)
+    assert got["0001"].phone == "13900139000"
+    assert (got["0002"].head_name, got["0002"].group.name) == ("李四", "二组")
+
+
+def test_a_confirmed_identity_change_is_applied(village):
+    registered_zhang_and_li(village)
+    rows = RENAMING + [["0001", "张三丰", None, None, None]]
+    first = plan(village, xlsx(rows[:3]))
+    key = first.held_back[0].identity_key
+    p = plan(village, xlsx(rows[:3]), confirm_identity={key})
+    assert p.problems == [] and [r.row for r in p.identity_rows] == [3]
+    apply_import(None, village, p)
+    db.session.commit()
+    assert register(village)["0002"].head_name == "王五"
+
+
+def test_a_confirmation_is_for_the_change_seen_so_a_register_edited_since_needs_a_fresh_tick(village):
+    registered_zhang_and_li(village)
+    key = plan(village, xlsx(RENAMING)).held_back[0].identity_key
+    li = register(village)["0002"]
+    households.update_household(None, li, households.HouseholdFields(
+        head_name="李四海", code="0002", id_number=li.id_number, group=li.group, members=li.members,
+    ))
+    db.session.commit()
+    p = plan(village, xlsx(RENAMING), confirm_identity={key})
+    assert [r.old_head_name for r in p.held_back] == ["李四海"]
+
+
+def test_replacing_an_id_number_is_an_identity_change_but_filling_a_missing_one_is_not(village):
+    run(village, xlsx([["户编号", "户主姓名", "身份证号"], ["0001", "张三", person_id(1)], ["0002", "李四", None]]))
+    p = plan(village, xlsx([["户编号", "户主姓名", "身份证号"], ["0001", "张三", person_id(11)], ["0002", "李四", person_id(2)]]))
+    assert [r.row for r in p.held_back] == [2]
+    assert "身份证号由 320102********" in p.problems[0].message
+    assert [r.code for r in p.rows] == ["0002"] and not p.rows[0].identity
+
+
+def test_every_change_of_an_update_is_listed_old_and_new(village):
+    registered_zhang_and_li(village)
+    p = plan(village, xlsx([["户编号", "户主姓名", "联系电话", "村民小组"], ["0001", "张三", "13900139000", "三组"]]))
+    assert [(c.label, c.old, c.new) for c in p.rows[0].diffs] == [
+        ("联系电话", "13800138000", "13900139000"), ("村民小组", "一组", "三组"),
+    ]
+
+
+def test_columns_not_imported_are_listed(village):
+    p = plan(village, xlsx([["户名", "门牌号", "人口类型", "家庭人口数", "民族"], ["张三", "1号", "户籍人口", 4, "汉"]]))
+    assert p.unused == ["人口类型", "民族"]
+    assert (p.rows[0].head_name, p.rows[0].address, p.rows[0].members) == ("张三", "1号", 4)
+
+
+def test_apply_refuses_a_plan_carrying_an_unconfirmed_identity_change(village):
+    registered_zhang_and_li(village)
+    p = plan(village, xlsx(RENAMING), confirm_identity=True)
+    p.identity_rows = []  # a plan tampered with after planning
+    with pytest.raises(ImportRefused, match="身份变更没有逐行确认"):
+        apply_import(None, village, p)
+    db.session.rollback()
+    assert register(village)["0002"].head_name == "李四"

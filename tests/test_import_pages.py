@@ -101,8 +101,8 @@ def test_problems_are_listed_with_row_and_column_and_block_the_confirm(app, cler
     rows = GOOD + [["0003", "王五", wrong_check, "一组", 2, None]]
     page = upload(clerk, xlsx(rows))
     text = page.get_data(as_text=True)
-    assert "身份证号校验位不正确，请核对" in text
-    assert '<td class="num">4</td><td class="nowrap">身份证号</td>' in text
+    assert "校验位不正确，请核对" in text
+    assert '<td class="num">4</td><td class="nowrap">身份证号<span class="muted">（王五）</span></td>' in text
     assert "确认导入" not in text
     assert "只导入无误的行" in text
     # Confirming anyway (a forged post) is refused by the domain rule.
@@ -185,8 +185,10 @@ def test_files_over_the_limit_get_a_clear_message(app, clerk):
 
 
 def test_wrong_file_types_are_refused_with_advice(clerk):
+    page = upload(clerk, b"hello", "名册.txt")
+    assert "只能导入 .xlsx、.xls、.ods 或 .csv 文件" in page.get_data(as_text=True)
     page = upload(clerk, b"\xd0\xcf\x11\xe0", "名册.xls")
-    assert "只能导入 .xlsx 或 .csv 文件（旧版 .xls 请先另存为 .xlsx）" in page.get_data(as_text=True)
+    assert "无法读取这个 .xls 文件" in page.get_data(as_text=True)
 
 
 def test_unreadable_file_is_refused_and_not_kept(app, clerk):
@@ -218,3 +220,51 @@ def test_template_downloads_as_an_xlsx_with_headers_and_an_example(clerk):
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:3] == ("户编号", "户主姓名", "身份证号")
     assert len(rows) == 2
+
+
+RENAMING = [
+    ["户编号", "户主姓名", "身份证号", "村民小组", "家庭人口", "联系电话", "民族"],
+    ["0001", "张三", person_id(1), "三组", 4, "13900139000", "汉"],
+    [None, "王五", person_id(2), "二组", 3, None, "汉"],
+]
+
+
+def head_names(app) -> dict[str, str]:
+    with app.app_context():
+        return dict(db.session.execute(db.select(Household.code, Household.head_name)).all())
+
+
+def test_an_identity_change_needs_its_own_tick_before_the_import_can_be_confirmed(app, clerk):
+    page = upload(clerk, xlsx(GOOD))
+    clerk.post("/v/jiangba/import/confirm", form_fields(page, "confirm"))
+    page = upload(clerk, xlsx(RENAMING))
+    text = page.get_data(as_text=True)
+    assert "这些列没有导入：<strong>民族</strong>" in text
+    assert "身份变更（1 行，需逐行确认）" in text
+    assert "户主由“李四”改为“王五”" in text
+    assert "确认导入" not in text
+    tick = re.search(r'name="confirm_identity" value="([^"]+)"', text).group(1)
+
+    fields = form_fields(page, "preview")
+    page = clerk.post("/v/jiangba/import/preview", {**fields, "confirm_identity": [tick]})
+    text = page.get_data(as_text=True)
+    assert "确认导入" in text
+    assert f'<input type="hidden" name="confirm_identity" value="{tick}">' in text
+    # Every change of each update, old → new; the ID and phone masked for a clerk.
+    assert "李四</td><td class=\"nowrap\">王五" in text
+    assert "139****9000" in text and "13900139000" not in text
+
+    confirm = form_fields(page, "confirm")
+    clerk.post("/v/jiangba/import/confirm", {**confirm, "confirm_identity": [tick]})
+    assert head_names(app) == {"0001": "张三", "0002": "王五"}
+
+
+def test_confirming_without_the_tick_never_renames_the_household(app, clerk):
+    page = upload(clerk, xlsx(GOOD))
+    clerk.post("/v/jiangba/import/confirm", form_fields(page, "confirm"))
+    page = upload(clerk, xlsx(RENAMING))
+    fields = form_fields(page, "preview")
+    # A forged confirm without the tick is refused and shows the preview again.
+    response = clerk.post("/v/jiangba/import/confirm", fields)
+    assert "没有导入任何数据" in response.get_data(as_text=True)
+    assert head_names(app) == {"0001": "张三", "0002": "李四"}

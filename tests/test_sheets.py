@@ -257,10 +257,12 @@ def test_files_over_the_row_limit_are_refused():
     assert len(only_rows(xlsx([["户主姓名"]] + [[f"户主{i}"] for i in range(5)]))) == 5
 
 
-def test_old_xls_and_other_formats_are_refused_with_advice():
-    with pytest.raises(sheets.SheetError, match="另存为” .xlsx"):
+def test_other_formats_and_broken_xls_or_ods_files_are_refused_with_advice():
+    with pytest.raises(sheets.SheetError, match="无法读取这个 .xls 文件"):
         read(b"\xd0\xcf\x11\xe0", "名单.xls")
-    with pytest.raises(sheets.SheetError, match="只能导入 .xlsx 或 .csv"):
+    with pytest.raises(sheets.SheetError, match="无法读取这个 .ods 文件"):
+        read(b"PK\x03\x04 not a zip", "名单.ods")
+    with pytest.raises(sheets.SheetError, match="只能导入 .xlsx、.xls、.ods 或 .csv"):
         read(b"hello", "名单.txt")
 
 

@@ -11,9 +11,10 @@ A blank cell never erases a value already on file: to clear a field, edit the ho
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Optional
+from typing import Any, Collection, Iterable, Optional, Union
 
 from sqlalchemy import insert
 from sqlalchemy.orm import selectinload
@@ -22,18 +23,22 @@ from . import audit, households, sheets, villages
 from .extensions import db
 from .households import HouseholdFields
 from .models import AuditEntry, Group, Household, HouseholdCategory, User, Village, utcnow
-from .personal_data import InvalidIdNumber, InvalidPhone, id_check_char, normalize_id_number, normalize_phone
+from .personal_data import (
+    InvalidIdNumber, InvalidPhone, id_check_char, mask_id_number, mask_phone, normalize_id_number, normalize_phone,
+)
 
 # Field -> the header names villages use for it; the first one is the template's.
 COLUMNS: dict[str, tuple[str, ...]] = {
     "code": ("户编号", "户号", "编号", "农户编号"),
-    "head_name": ("户主姓名", "户主", "姓名", "户主名", "户主名称"),
-    "id_number": ("身份证号", "身份证号码", "证件号码", "户主身份证号", "户主身份证号码", "身份证"),
+    "head_name": ("户主姓名", "户主", "姓名", "户主名", "户主名称", "户名"),
+    "id_number": (
+        "身份证号", "身份证号码", "证件号码", "户主身份证号", "户主身份证号码", "身份证", "公民身份号码",
+    ),
     "group": ("村民小组", "组别", "小组", "网格", "组", "所属小组", "所在小组"),
-    "members": ("家庭人口", "人口数", "人数", "家庭人数", "人口"),
-    "phone": ("联系电话", "电话", "手机号码", "手机", "手机号", "联系方式"),
+    "members": ("家庭人口", "人口数", "人数", "家庭人数", "人口", "家庭人口数", "家庭成员数"),
+    "phone": ("联系电话", "电话", "手机号码", "手机", "手机号", "联系方式", "电话号码"),
     "categories": ("户类别", "户属性", "类别"),
-    "address": ("地址", "家庭住址", "住址"),
+    "address": ("地址", "家庭住址", "住址", "门牌号", "门牌号码", "门牌"),
     "joined_on": ("入户日期", "登记日期"),
     "note": ("备注",),
 }
@@ -70,13 +75,27 @@ class Problem:
     row: int
     column: str
     message: str
-    # "invalid" for a bad value; "missing_group" when the row names a group the village lacks.
+    # "invalid" for a bad value; "missing_group" when the row names a group the village lacks;
+    # "identity" for an unconfirmed change of an existing household's head or ID number.
     kind: str = "invalid"
+    # The household's name as the row writes it.
+    name: str = ""
 
     def line(self, with_sheet: bool = False) -> str:
-        """Format as the CLI prints it: 第N行 列名：问题."""
+        """Format as the CLI prints it: 第N行 列名（户主）：问题."""
         prefix = f"【{self.sheet}】" if with_sheet else ""
-        return f"{prefix}第{self.row}行 {self.column}：{self.message}"
+        who = f"（{self.name}）" if self.name else ""
+        return f"{prefix}第{self.row}行 {self.column}{who}：{self.message}"
+
+
+@dataclass(slots=True)
+class Change:
+    """One value an update changes, before and after, with the field it is in."""
+
+    field: str
+    label: str
+    old: Any
+    new: Any
 
 
 @dataclass(slots=True)
@@ -99,6 +118,13 @@ class PlannedRow:
     household_id: Optional[int] = None
     # Labels of the columns an update changes (for the preview).
     changes: list[str] = field(default_factory=list)
+    # Every value an update changes, old -> new.
+    diffs: list[Change] = field(default_factory=list)
+    # The update changes the head's name or the ID number: it needs the clerk's confirmation.
+    identity: bool = False
+    # The key a clerk confirms this row's identity change by (see identity_key).
+    identity_key: str = ""
+    old_head_name: str = ""
 
 
 @dataclass
@@ -113,6 +139,11 @@ class ImportPlan:
     refused: int
     skip_invalid: bool = False
     create_groups: bool = False
+    # Headers of columns that were not imported, as written (with the sheet's name when several).
+    unused: list[str] = field(default_factory=list)
+    # Identity changes the clerk confirmed, and those held back for want of confirmation.
+    identity_rows: list[PlannedRow] = field(default_factory=list)
+    held_back: list[PlannedRow] = field(default_factory=list)
 
     def count(self, action: str) -> int:
         return sum(1 for r in self.rows if r.action == action)
@@ -233,6 +264,43 @@ class _Register:
         return found
 
 
+def describe_changes(r: PlannedRow) -> str:
+    """Return an update's changes as the CLI prints them: 户主姓名 张三→张三丰、身份证号 …, masked."""
+    def shown(change: Change, value: Any) -> str:
+        if value in (None, "", []):
+            return "（空）"
+        if change.field == "id_number":
+            return mask_id_number(value)
+        if change.field == "phone":
+            return mask_phone(value)
+        if isinstance(value, list):
+            return "、".join(value)
+        return str(value)
+
+    return "、".join(f"{c.label} {shown(c, c.old)}→{shown(c, c.new)}" for c in r.diffs)
+
+
+def unused_columns(tables: Iterable[sheets.Table]) -> list[str]:
+    """Return the headers no field was read from, naming the sheet when the file has several."""
+    tables = list(tables)
+    several = len(tables) > 1
+    found = []
+    for table in tables:
+        for header in table.unused:
+            found.append(f"{header}（工作表“{table.sheet}”）" if several else header)
+    return list(dict.fromkeys(found))
+
+
+def identity_key(sheet: str, row: int, old_name: str, new_name: str, old_id: Optional[str], new_id: Optional[str]) -> str:
+    """Return the key a clerk confirms one identity change by: the row and a digest of old and new.
+
+    The digest binds the confirmation to the change the clerk saw (a register edited
+    since the preview needs a fresh tick) without putting an ID number in the page.
+    """
+    digest = hashlib.sha256("\x1f".join([sheet, str(row), old_name, new_name, old_id or "", new_id or ""]).encode())
+    return f"{row}-{digest.hexdigest()[:16]}"
+
+
 def code_key(code: str) -> str:
     """Return the form codes are compared in: digit codes without leading zeros."""
     return (code.lstrip("0") or "0") if code.isdigit() else code
@@ -245,36 +313,58 @@ def plan_import(
     *,
     skip_invalid: bool = False,
     create_groups: bool = False,
+    confirm_identity: Union[bool, Collection[str]] = (),
     max_bytes: int = sheets.MAX_BYTES,
     max_rows: int = sheets.MAX_ROWS,
 ) -> ImportPlan:
     """Read and check every row of a household list; write nothing.
 
-    Raises ImportRefused when the file as a whole cannot be read (wrong format, too
-    large, too many rows, no header row).
+    A row that would change an existing household's head name or ID number is an
+    identity change: it is held back as a problem (kind "identity", naming both names)
+    unless ``confirm_identity`` is True (every such row, the CLI's
+    --confirm-identity-changes) or holds the row's ``identity_key`` (a tick in the web
+    preview). Raises ImportRefused when the file as a whole cannot be read (wrong
+    format, too large, too many rows, no header row).
     """
     register = _Register(village)
     planner = _Planner(village, register, create_groups)
+    tables: list[sheets.Table] = []
     try:
         with sheets.SpreadsheetReader(
             source, filename, COLUMNS, required=("head_name",), dates=("joined_on",),
             max_bytes=max_bytes, max_rows=max_rows,
         ) as reader:
             for table in reader.tables():
+                tables.append(table)
                 for row in table.rows:
                     planner.add(table, row)
             table_sheets = list(reader.table_sheets)
     except sheets.SheetError as exc:
         raise ImportRefused(str(exc)) from exc
+    rows, identity_rows, held_back = [], [], []
+    for r in planner.rows:
+        if not r.identity:
+            rows.append(r)
+        elif confirm_identity is True or r.identity_key in (confirm_identity or ()):
+            rows.append(r)
+            identity_rows.append(r)
+        else:
+            held_back.append(r)
+            planner.hold_back(r)
+    order = {name: i for i, name in enumerate(table_sheets)}
+    problems = sorted(planner.problems, key=lambda p: (order.get(p.sheet, 0), p.row))
     return ImportPlan(
         filename=filename,
         sheets=table_sheets,
-        rows=planner.rows,
-        problems=planner.problems,
+        rows=rows,
+        problems=problems,
         missing_groups=planner.missing_groups,
         refused=len(planner.refused_rows),
         skip_invalid=skip_invalid,
         create_groups=create_groups,
+        unused=unused_columns(tables),
+        identity_rows=identity_rows,
+        held_back=held_back,
     )
 
 
@@ -294,12 +384,36 @@ class _Planner:
         self.seen_id: dict[str, tuple[str, int]] = {}
         self.seen_target: dict[int, tuple[str, int]] = {}
         self.seen_name: dict[tuple[str, Optional[str]], tuple[str, int]] = {}
+        # sheet -> field -> header as written, for problems raised after reading
+        self.columns: dict[str, dict[str, str]] = {}
+
+    def hold_back(self, r: PlannedRow) -> None:
+        """Turn an unconfirmed identity change into a problem that names both names."""
+        parts = []
+        if r.old_head_name != r.head_name:
+            parts.append(f"户主由“{r.old_head_name}”改为“{r.head_name}”")
+        id_change = next((c for c in r.diffs if c.field == "id_number"), None)
+        if id_change is not None:
+            parts.append(f"身份证号由 {mask_id_number(id_change.old)} 改为 {mask_id_number(id_change.new)}")
+        field_name = "head_name" if r.old_head_name != r.head_name else "id_number"
+        column = self.columns.get(r.sheet, {}).get(field_name, LABELS[field_name])
+        self.problems.append(Problem(
+            r.sheet, r.row, column,
+            f"这一行对应已登记的农户 {r.code}（户主“{r.old_head_name}”），{'，'.join(parts)}。"
+            "这是身份变更，需要逐行确认后才会导入；如果不是同一户，请核对户编号和身份证号",
+            "identity", name=r.head_name,
+        ))
+        self.refused_rows.add((r.sheet, r.row))
 
     def add(self, table: sheets.Table, row: sheets.Row) -> None:
         problems: list[Problem] = []
+        self.columns[row.sheet] = table.columns
+        written = sheets.text(row.values.get("head_name"))
+        written = CJK_GAP.sub("", written) if written else ""
 
         def problem(name: str, message: str, kind: str = "invalid") -> None:
-            problems.append(Problem(row.sheet, row.number, table.columns.get(name, LABELS[name]), message, kind))
+            column = table.columns.get(name, LABELS[name])
+            problems.append(Problem(row.sheet, row.number, column, message, kind, name=written))
 
         values = self._parse(row.values, problem)
         if not problems:
@@ -335,15 +449,19 @@ class _Planner:
             if raw_id == TEMPLATE_ID:
                 problem("id_number", "这是导入模板里的示例行，请删除后再导入")
             values["id_number"] = normalize_id_number(raw_id) if raw_id else None
-        except (sheets.CellError, InvalidIdNumber) as exc:
+        except sheets.CellError as exc:
             problem("id_number", f"{exc}")
+            values["id_number"] = None
+        except InvalidIdNumber as exc:
+            shown = mask_id_number(raw_id.strip().replace(" ", "").upper())
+            problem("id_number", f"{shown} {str(exc).removeprefix('身份证号')}")
             values["id_number"] = None
 
         try:
             phone = sheets.text(cells.get("phone"))
             values["phone"] = normalize_phone(phone) if phone else None
         except InvalidPhone as exc:
-            problem("phone", str(exc))
+            problem("phone", f"{mask_phone(re.sub(r'[^0-9+-]', '', phone))} {exc}")
 
         group = sheets.text(cells.get("group"))
         if group:
@@ -489,9 +607,19 @@ class _Planner:
             "categories": sorted(planned.categories), "address": planned.address,
             "joined_on": planned.joined_on, "note": planned.note,
         }
-        planned.changes = [LABELS[k] for k in before if before[k] != after[k]]
+        planned.diffs = [Change(k, LABELS[k], before[k], after[k]) for k in before if before[k] != after[k]]
+        planned.changes = [c.label for c in planned.diffs]
         if not planned.changes:
             planned.action = "unchanged"
+        planned.old_head_name = target.head_name
+        # Filling in a missing ID number is no change of identity; replacing one is.
+        planned.identity = before["head_name"] != after["head_name"] or (
+            bool(target.id_number) and before["id_number"] != after["id_number"]
+        )
+        if planned.identity:
+            planned.identity_key = identity_key(
+                row.sheet, row.number, target.head_name, planned.head_name, target.id_number, planned.id_number,
+            )
         return planned
 
 
@@ -505,6 +633,9 @@ def apply_import(actor: Optional[User], village: Village, plan: ImportPlan) -> I
         raise ImportRefused(
             f"有 {plan.refused} 行有问题，没有导入任何数据。请改正后重新导入，或选择只导入无误的行"
         )
+    confirmed = {id(r) for r in plan.identity_rows}
+    if any(r.identity and id(r) not in confirmed for r in plan.rows):
+        raise ImportRefused("有身份变更没有逐行确认，没有导入任何数据。请在预览里勾选确认后再导入")
     groups = {
         g.name: g for g in db.session.execute(db.select(Group).where(Group.village_id == village.id)).scalars()
     }
@@ -586,12 +717,12 @@ def _insert_households(
             "created_at": now,
             "updated_at": now,
         })
-    _insert_rows(Household, records)
+    insert_rows(Household, records)
     # One query for the new ids: an IN list per batch grew slow on PostgreSQL.
     ids = dict(
         db.session.execute(db.select(Household.code, Household.id).where(Household.village_id == village.id)).all()
     )
-    _insert_rows(HouseholdCategory, [
+    insert_rows(HouseholdCategory, [
         {"household_id": ids[record["code"]], "name": name}
         for record, r in zip(records, rows)
         for name in dict.fromkeys(r.categories)
@@ -608,10 +739,10 @@ def _insert_households(
             actor, "household.create", village_id=village.id, household_id=ids[record["code"]],
             target=f"农户 {record['code']} {record['head_name']}", after=state, at=now,
         ))
-    _insert_rows(AuditEntry, entries)
+    insert_rows(AuditEntry, entries)
 
 
-def _insert_rows(model, rows: list[dict]) -> None:
+def insert_rows(model, rows: list[dict]) -> None:
     """Insert plain rows (every dict with the same keys) into the model's table, in batches."""
     connection = db.session.connection()
     copy_rows = connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg"

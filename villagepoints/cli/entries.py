@@ -9,7 +9,7 @@ from flask.cli import with_appcontext
 
 from .. import entry_import
 from .common import one_transaction, village_or_fail
-from .imports import echo_problems, refuse_if_blocked
+from .imports import echo_problems, echo_unused, refuse_if_blocked
 
 
 @click.command("import-entries")
@@ -19,7 +19,7 @@ from .imports import echo_problems, refuse_if_blocked
 @click.option("--approve", is_flag=True, help="直接记为已通过（审核人记为“命令行”），不进入审核")
 @with_appcontext
 def import_entries(file: Path, slug: str, dry_run: bool, approve: bool) -> None:
-    """Import points entries from an .xlsx or .csv file; exit non-zero when problems stop it."""
+    """Import points entries from an .xlsx, .xls, .ods or .csv file; exit non-zero when problems stop it."""
     village = village_or_fail(slug)
     try:
         plan = entry_import.plan_entry_import(
@@ -28,6 +28,7 @@ def import_entries(file: Path, slug: str, dry_run: bool, approve: bool) -> None:
         )
     except entry_import.ImportRefused as exc:
         raise click.ClickException(str(exc)) from exc
+    echo_unused(plan)
     echo_problems(plan, plan.problems)
     refuse_if_blocked(plan)
     if not plan.rows:

@@ -17,6 +17,12 @@ def echo_problems(plan, problems) -> None:
         click.echo(problem.line(with_sheet=plan.several_sheets))
 
 
+def echo_unused(plan) -> None:
+    """Say which columns of the file were not imported, so none is dropped silently."""
+    if plan.unused:
+        click.echo(f"这些列没有导入：{'、'.join(plan.unused)}")
+
+
 def refuse_if_blocked(plan, hint: str = "") -> None:
     """Stop with the plan's summary when problem rows keep the whole file out."""
     if plan.blocked:
@@ -30,22 +36,47 @@ def refuse_if_blocked(plan, hint: str = "") -> None:
 @click.option("--dry-run", is_flag=True, help="只检查，不写入")
 @click.option("--skip-invalid", is_flag=True, help="跳过有问题的行，只导入无误的行")
 @click.option("--create-groups", is_flag=True, help="自动新建文件里有、本村还没有的小组")
+@click.option(
+    "--confirm-identity-changes", "confirm_identity", is_flag=True,
+    help="确认文件里所有改动已登记农户户主姓名或身份证号的行（逐行列出）",
+)
 @with_appcontext
-def import_households(file: Path, slug: str, dry_run: bool, skip_invalid: bool, create_groups: bool) -> None:
-    """Import households from an .xlsx or .csv file; exit non-zero when problems stop it."""
+def import_households(
+    file: Path, slug: str, dry_run: bool, skip_invalid: bool, create_groups: bool, confirm_identity: bool
+) -> None:
+    """Import households from an .xlsx, .xls, .ods or .csv file; exit non-zero when problems stop it.
+
+    A row that changes an existing household's head name or ID number is held back
+    unless --confirm-identity-changes is given; with --skip-invalid it is skipped.
+    """
     village = village_or_fail(slug)
     try:
         plan = household_import.plan_import(
             village, file, file.name, skip_invalid=skip_invalid, create_groups=create_groups,
+            confirm_identity=confirm_identity,
             max_bytes=current_app.config["IMPORT_MAX_BYTES"], max_rows=current_app.config["IMPORT_MAX_ROWS"],
         )
     except household_import.ImportRefused as exc:
         raise click.ClickException(str(exc)) from exc
+    echo_unused(plan)
+    for r in plan.identity_rows:
+        click.echo(f"已确认身份变更：第{r.row}行 户编号 {r.code}：{household_import.describe_changes(r)}")
     echo_problems(plan, plan.problems)
+    if plan.held_back:
+        if skip_invalid:
+            click.echo(
+                f"跳过 {len(plan.held_back)} 行身份变更（未确认）："
+                + "；".join(f"第{r.row}行 “{r.old_head_name}”→“{r.head_name}”" for r in plan.held_back)
+            )
+        else:
+            click.echo("核对无误后，可加上 --confirm-identity-changes 确认这些身份变更")
     if plan.missing_groups and not create_groups:
         click.echo(f"本村还没有这些小组：{'、'.join(plan.missing_groups)}。加上 --create-groups 可自动新建")
     refuse_if_blocked(plan, "，或加上 --skip-invalid 只导入无误的行")
     if dry_run:
+        for r in plan.rows:
+            if r.action == "update":
+                click.echo(f"将更新 第{r.row}行 户编号 {r.code}：{household_import.describe_changes(r)}")
         click.echo(f"试运行（未写入）：{plan.summary()}")
         return
     try:

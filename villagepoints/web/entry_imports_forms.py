@@ -12,7 +12,7 @@ class UploadForm(FlaskForm):
         "积分记录文件",
         validators=[
             FileRequired("请选择要导入的文件"),
-            FileAllowed(["xlsx", "csv"], "只能导入 .xlsx 或 .csv 文件（旧版 .xls 请先另存为 .xlsx）"),
+            FileAllowed(["xlsx", "xls", "ods", "csv"], "只能导入 .xlsx、.xls、.ods 或 .csv 文件"),
         ],
     )
 

@@ -38,7 +38,8 @@ def preview(village: Village):
     if not form.validate_on_submit() or not stored(form.token.data).exists():
         return uploads.expired("imports.upload", village)
     return _preview(
-        village, form.skip_invalid.data == "1", form.create_groups.data == "1", form.token.data, form.filename.data
+        village, form.skip_invalid.data == "1", form.create_groups.data == "1", form.token.data, form.filename.data,
+        form.confirmed(),
     )
 
 
@@ -50,9 +51,10 @@ def confirm(village: Village):
         return uploads.expired("imports.upload", village)
     token, filename = form.token.data, form.filename.data
     skip_invalid, create_groups = form.skip_invalid.data == "1", form.create_groups.data == "1"
+    confirmed = form.confirmed()
     try:
         claim = uploads.claim(village, "households", token)
-        plan = _plan(village, token, filename, skip_invalid, create_groups)
+        plan = _plan(village, token, filename, skip_invalid, create_groups, confirmed)
         result = household_import.apply_import(current_user, village, plan)
         claim.outcome = outcome = _outcome(filename, result)
         db.session.commit()
@@ -62,11 +64,11 @@ def confirm(village: Village):
     except household_import.ImportRefused as exc:
         db.session.rollback()
         flash(str(exc), "danger")
-        return _preview(village, skip_invalid, create_groups, token, filename)
+        return _preview(village, skip_invalid, create_groups, token, filename, confirmed)
     except IntegrityError:
         db.session.rollback()
         flash("导入时农户台账正好被他人修改，没有导入任何数据。请核对下面的预览后再确认一次", "danger")
-        return _preview(village, skip_invalid, create_groups, token, filename)
+        return _preview(village, skip_invalid, create_groups, token, filename, confirmed)
     return uploads.finish(token, "import_result", outcome, result.summary(), "imports.result", village)
 
 
@@ -97,9 +99,11 @@ def _upload_page(village: Village, form: UploadForm):
     )
 
 
-def _preview(village: Village, skip_invalid: bool, create_groups: bool, token: str, filename: str):
+def _preview(
+    village: Village, skip_invalid: bool, create_groups: bool, token: str, filename: str, confirmed=frozenset()
+):
     try:
-        plan = _plan(village, token, filename, skip_invalid, create_groups)
+        plan = _plan(village, token, filename, skip_invalid, create_groups, confirmed)
     except household_import.ImportRefused as exc:
         stored(token).unlink(missing_ok=True)
         flash(str(exc), "danger")
@@ -108,13 +112,15 @@ def _preview(village: Village, skip_invalid: bool, create_groups: bool, token: s
     updates = [r for r in plan.rows if r.action == "update"]
     return render_template(
         "imports/preview.html", village=village, plan=plan, token=token,
-        problems=plan.problems[:PROBLEMS_SHOWN], adds=adds[:SAMPLE_ROWS], updates=updates[:SAMPLE_ROWS],
+        problems=plan.problems[:PROBLEMS_SHOWN], adds=adds[:SAMPLE_ROWS], updates=updates[:PROBLEMS_SHOWN],
+        confirmed=[r.identity_key for r in plan.identity_rows],
     )
 
 
-def _plan(village: Village, token: str, filename: str, skip_invalid: bool, create_groups: bool):
+def _plan(village: Village, token: str, filename: str, skip_invalid: bool, create_groups: bool, confirmed=()):
     return household_import.plan_import(
         village, stored(token), filename, skip_invalid=skip_invalid, create_groups=create_groups,
+        confirm_identity=set(confirmed),
         max_bytes=current_app.config["IMPORT_MAX_BYTES"], max_rows=current_app.config["IMPORT_MAX_ROWS"],
     )
 

@@ -23,7 +23,7 @@ from ..import_claims import AlreadyImported, ClaimedElsewhere
 from ..models import ImportClaim, Village
 
 # The stored upload's name: a random token and the extension, nothing a path could hide in.
-TOKEN_PATTERN = r"^[0-9a-f]{32}\.(xlsx|csv)$"
+TOKEN_PATTERN = r"^[0-9a-f]{32}\.(xlsx|xls|ods|csv)$"
 # Uploads abandoned at the preview are removed after a day.
 STALE_SECONDS = 24 * 3600
 # How much of a plan the preview page lists; the command line's --dry-run shows all of it.
