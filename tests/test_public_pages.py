@@ -99,7 +99,7 @@ def test_board_shows_quarter_version_notice_lists_and_ranking(board, web):
     assert f"蒋坝村 {PAST.label} 积分公示（第1版）" in page
     ends = TODAY + dt.timedelta(days=6)
     assert f"公示期： {TODAY.year}年{TODAY.month}月{TODAY.day}日 至 {ends.year}年{ends.month}月{ends.day}日 公示中" in page
-    assert "对公示内容有异议的，请在公示期内联系： 村委会 王主任" in page
+    assert f"对公示内容有异议的，请在 {ends.year}年{ends.month}月{ends.day}日 前（含当天）联系： 村委会 王主任" in page
     assert "光荣榜 户主 小组 户编号 积分 上榜理由 张三 一组" in page
     assert "季度积分排名第1" in page
     assert "黑榜" in page and "积分低于基础分（95分）" in page
@@ -155,7 +155,7 @@ def test_lookup_shows_the_households_published_score_lists_and_balance(board, we
     assert "王五户" in page and "三组" in page
     assert "可用积分 -5" in page
     assert f"{PAST.label} 95 第4名 / 共4户" in page
-    assert "黑榜 积分低于基础分（95分）" in page
+    assert "臊皮榜 积分低于基础分（95分）" in page
     assert response.headers["Cache-Control"] == "no-store"
     # The digits typed are not sent back into the page.
     assert f'value="{board.tail("王五")}"' not in text(response)

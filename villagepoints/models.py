@@ -74,6 +74,9 @@ class Village(db.Model):
     black_naming: Mapped[str] = mapped_column(String(10), default="masked", server_default="masked")
     notice_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
     objection_contact: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # The public titles of the two lists, as the village's notices have always called them.
+    red_list_title: Mapped[str] = mapped_column(String(10), default="光荣榜", server_default="光荣榜")
+    black_list_title: Mapped[str] = mapped_column(String(10), default="臊皮榜", server_default="臊皮榜")
     # Points earned in a year can be spent until the end of the next year (DESIGN §6, issue 5).
     points_expire: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -111,6 +111,8 @@ FIELD_LABELS = {
     "black_naming": "黑榜显示方式",
     "notice_days": "公示天数",
     "objection_contact": "异议联系方式",
+    "red_list_title": "红榜的公开名称",
+    "black_list_title": "黑榜的公开名称",
     "bands": "星级分数线",
     "quarter": "季度",
     "version": "版本",

@@ -1,0 +1,28 @@
+"""village public titles of the red and black lists
+
+Revision ID: 0010
+Revises: 0006
+Create Date: 2026-12-01 09:40:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0010'
+down_revision = '0006'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('villages', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('red_list_title', sa.String(length=10), server_default='光荣榜', nullable=False))
+        batch_op.add_column(sa.Column('black_list_title', sa.String(length=10), server_default='臊皮榜', nullable=False))
+
+
+def downgrade():
+    with op.batch_alter_table('villages', schema=None) as batch_op:
+        batch_op.drop_column('black_list_title')
+        batch_op.drop_column('red_list_title')
