@@ -102,7 +102,7 @@ def test_board_shows_quarter_version_notice_lists_and_ranking(board, web):
     assert f"对公示内容有异议的，请在 {ends.year}年{ends.month}月{ends.day}日 前（含当天）联系： 村委会 王主任" in page
     assert "光荣榜 户主 小组 户编号 积分 上榜理由 张三 一组" in page
     assert "季度积分排名第1" in page
-    assert "黑榜" in page and "积分低于基础分（95分）" in page
+    assert "臊皮榜" in page and "积分低于基础分（95分）" in page
     assert "排名 户编号 户主 小组 季度积分" in page
     assert f"1 {board.codes['张三']} 张三 一组 108" in page
     assert f"3 {board.codes['赵六']} 赵六 二组 100" in page
