@@ -179,6 +179,7 @@ def test_a_village_goes_from_first_import_to_store_and_audit_log_in_the_browser(
     reviewer.get_by_label("公示天数").fill("7")
     reviewer.get_by_label("异议联系人及电话").fill("村委会 王主任")
     reviewer.get_by_role("button", name="公示本季度").click()
+    reviewer.get_by_role("button", name="确认公示第1版").click()
     expect(reviewer.get_by_role("alert")).to_contain_text(f"{quarter.label}已公示（第1版）")
 
     # The notice downloads as a workbook with the households in rank order.
