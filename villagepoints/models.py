@@ -326,10 +326,13 @@ class Entry(db.Model):
     # The entry form's one-time token: a resubmitted form (a double tap, a retry after a
     # lost reply) finds the entries it already made instead of making them again.
     submit_token: Mapped[Optional[str]] = mapped_column(String(64), index=True)
+    # The rejected entry this one corrects (改正后重新提交); the rejected one then leaves
+    # its clerk's "被驳回" count.
+    resubmits_id: Mapped[Optional[int]] = mapped_column(ForeignKey("entries.id"), index=True)
 
     household: Mapped[Household] = relationship()
     rule: Mapped[Optional[Rule]] = relationship()
-    reverses: Mapped[Optional["Entry"]] = relationship(remote_side="Entry.id")
+    reverses: Mapped[Optional["Entry"]] = relationship(remote_side="Entry.id", foreign_keys=[reverses_id])
     photos: Mapped[list["EntryPhoto"]] = relationship(
         back_populates="entry", cascade="all, delete-orphan", order_by="EntryPhoto.id"
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 from typing import Callable
 
-from flask import abort, g
+from flask import abort, g, url_for
 from flask_login import current_user, login_required
 
 from .. import households, villages
@@ -64,3 +64,12 @@ def role_required(*roles: str) -> Callable:
         return wrapped
 
     return decorator
+
+
+# Where each role starts its day in a village: the page its work is on.
+LANDING = {"reviewer": "review.index", "storekeeper": "store.index"}
+
+
+def landing_url(user, village: Village) -> str:
+    """Return the page a user lands on in a village: 审核, 积分超市, or the register (clerks and others)."""
+    return url_for(LANDING.get(user.role, "households.index"), slug=village.slug)
