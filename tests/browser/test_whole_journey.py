@@ -149,12 +149,12 @@ def test_a_village_goes_from_first_import_to_store_and_audit_log_in_the_browser(
     desk = open_browser()
     _log_in(desk, "clerk-li")
     desk.goto("/v/jiangba/entries/bulk")
-    with desk.expect_navigation():
-        desk.locator("#group").select_option(label="一组")
-    expect(desk.locator("ul.checklist li")).to_have_count(2)
-    desk.locator("input[data-check-all=households]").check()
+    desk.wait_for_selector("html[data-ready~=bulk]", state="attached")
+    desk.locator("#household-group").select_option(label="一组")
+    expect(desk.locator("ul.checklist li:visible")).to_have_count(2)
+    desk.locator("input[data-bulk-all]").check()
     desk.locator("#rule").select_option(label="P03 参加义务劳动、公益活动（+2）")
-    desk.get_by_role("button", name="为所选农户记分").click()
+    desk.locator(".bulk-bar").get_by_role("button", name="保存").click()
     expect(desk.get_by_role("alert")).to_have_text("已为 2 户记 +2 分（待审核）")
 
     # The reviewer rejects 赵春花's entry with a reason and approves the rest.

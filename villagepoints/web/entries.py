@@ -172,7 +172,9 @@ def bulk(village: Village):
             ))
     return render_template(
         "entries/bulk.html", village=village, form=form, group_id=group_id,
-        listed=_listed_households(village, group_id), ticked=set(form.households.data or []),
+        # Every active household is listed, so one bulk entry can mix groups; ?group= only
+        # sets the page script's first filter.
+        listed=_listed_households(village, None), ticked=set(form.households.data or []),
         photo_hint=PHOTO_HINT, today=dt.date.today(),
     )
 
