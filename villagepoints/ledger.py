@@ -483,10 +483,21 @@ def _review(actor: Optional[User], entries: Iterable[Entry], status: str, note: 
         entry.reviewed_by_name = audit.actor_name(actor)
         entry.reviewed_at = now
         entry.review_note = (note or "").strip()
+    action = f"entry.{'approve' if status == 'approved' else 'reject'}"
+    noted = {"review_note": (note or "").strip()} if (note or "").strip() else {}
+    if len(entries) == 1:
+        entry = entries[0]
         audit.record(
-            actor, f"entry.{'approve' if status == 'approved' else 'reject'}", village_id=entry.village_id,
-            household_id=entry.household_id, target=_target(entry), before={"status": "pending"},
-            after={"status": status, **({"review_note": entry.review_note} if entry.review_note else {})},
+            actor, action, village_id=entry.village_id, household_id=entry.household_id, target=_target(entry),
+            before={"status": "pending"}, after={"status": status, **noted},
+        )
+    else:
+        # One action, one row: the entries it covered are listed inside it.
+        audit.record(
+            actor, action, village_id=entries[0].village_id, target=f"{len(entries)} 条积分记录",
+            summary=f"{'通过' if status == 'approved' else '驳回'} {len(entries)} 条",
+            before={"status": "pending"},
+            after={"status": status, **noted, "entries": [_target(e) for e in entries]},
         )
     db.session.flush()
     return entries
