@@ -129,9 +129,9 @@ def check_quarter_open(village: Village, day: dt.date) -> None:
     quarter = Quarter.of(day)
     status = quarter_status(village, quarter)
     if status == "published":
-        raise QuarterLocked(f"{quarter.label}（{quarter}）已公示，不能再录入或更改该季度的积分", "entry_date")
+        raise QuarterLocked(f"{quarter.label}已公示，不能再录入或更改该季度的积分", "entry_date")
     if status == "closed":
-        raise QuarterLocked(f"{quarter.label}（{quarter}）已结束，不能再录入或更改该季度的积分", "entry_date")
+        raise QuarterLocked(f"{quarter.label}已结束，不能再录入或更改该季度的积分", "entry_date")
 
 
 def lock_households(household_ids: Iterable[int], *, reload: bool = False) -> None:
