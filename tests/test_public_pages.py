@@ -76,6 +76,12 @@ def visible(response) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text(response)))
 
 
+def table_rows(page: str, css_class: str) -> list[str]:
+    """Return the body rows of the first table with the class."""
+    table = re.search(rf'<table class="[^"]*\b{css_class}\b[^"]*">(.*?)</table>', page, re.S)
+    return re.findall(r"<tr>.*?</tr>", re.search(r"<tbody>(.*?)</tbody>", table.group(1), re.S).group(1), re.S)
+
+
 def lookup(web, code: str, tail: str):
     return web.post("/board/jiangba/lookup", {"code": code, "id_tail": tail})
 
@@ -202,3 +208,48 @@ def test_staff_home_page_links_each_villages_board(board, web, make_user):
     make_user("admin1", "admin", slugs=())
     page = text(web.login("admin1"))
     assert 'href="/board/jiangba">公示栏</a>' in page
+
+
+def test_board_offers_the_lookup_before_the_lists_and_folds_the_ranking_by_group(board, web):
+    board.publish()
+    page = text(web.get("/board/jiangba"))
+    assert page.index("查询本户积分") < page.index('id="red-title"')
+    groups = re.findall(r'<details class="ranking-group"[^>]*>\s*<summary><strong>(.*?)</strong> '
+                        r'<span class="muted">(.*?)</span>', page)
+    assert groups == [("一组", "1 户，最高 108 分"), ("二组", "2 户，最高 105 分"), ("三组", "1 户，最高 95 分")]
+    # Printing the board gives the lists: the ranking and the lookup button are screen-only.
+    assert '<section class="board-ranking no-print"' in page
+    assert '<p class="lookup-cta no-print">' in page
+
+
+def test_big_screen_pages_through_the_ranking_by_itself_in_large_type(board, web, monkeypatch):
+    from villagepoints.web import public
+
+    monkeypatch.setattr(public, "SCREEN_ROWS", 3)
+    board.publish()
+    first = text(web.get("/board/jiangba?refresh=60"))
+    assert '<body class="public big-screen">' in first
+    assert '<meta http-equiv="refresh" content="60;url=/board/jiangba?refresh=60&amp;page=2">' in first
+    assert "第 1 / 2 页，每 60 秒自动翻页" in first
+    assert len(table_rows(first, "ranking")) == 3 and "查询本户积分" not in first
+    second = text(web.get("/board/jiangba?refresh=60&page=2"))
+    assert len(table_rows(second, "ranking")) == 1
+    assert 'content="60;url=/board/jiangba?refresh=60&amp;page=1"' in second  # and round again
+
+
+def test_ranking_pages_start_over_past_the_end():
+    from villagepoints.resident import ranking_page
+
+    rows = [{"rank": n} for n in range(1, 6)]
+    assert ranking_page(rows, 2, 2) == ([{"rank": 3}, {"rank": 4}], 2, 3)
+    assert ranking_page(rows, 9, 2) == ([{"rank": 1}, {"rank": 2}], 1, 3)
+    assert ranking_page([], 1, 2) == ([], 1, 1)
+
+
+def test_lookup_shows_a_negative_balance_plainly_and_tells_who_has_no_id_where_to_ask(board, web):
+    board.publish()
+    page = text(lookup(web, board.codes["王五"], board.tail("王五")))
+    assert '<dd class="balance negative">-5 分' in page
+    assert "扣分多于得分，欠 5 分，暂时不能兑换" in page
+    form = text(web.get("/board/jiangba/lookup"))
+    assert "没有登记户主身份证号的农户不能在这里查询，请到村委会或找村积分管理小组（村委会 王主任）查询" in form
