@@ -95,7 +95,7 @@ def test_reviewer_publishes_and_a_resident_reads_the_board_and_finds_their_house
         result = phone.locator(".lookup-result")
         expect(result.get_by_role("heading", level=2)).to_have_text("王秀英户")
         expect(result).to_contain_text("可用积分")
-        expect(result.locator("dd.balance")).to_have_text("5")
+        expect(result.locator("dd.balance")).to_have_text("5 分")
         row = result.locator("tbody tr").first
         expect(row).to_contain_text(PAST.label)
         expect(row.locator("td.score")).to_have_text("105")

@@ -215,7 +215,7 @@ def test_a_village_goes_from_first_import_to_store_and_audit_log_in_the_browser(
     resident.get_by_role("button", name="查询").click()
     result = resident.locator(".lookup-result")
     expect(result.get_by_role("heading", level=2)).to_have_text(f"{WANG[0]}户")
-    expect(result.locator("dd.balance")).to_have_text("2")
+    expect(result.locator("dd.balance")).to_have_text("2 分")
     expect(result.locator("tbody tr").first.locator("td.score")).to_have_text("102")
     expect(result.locator("tbody tr").first).to_contain_text("第2名 / 共3户")
 
