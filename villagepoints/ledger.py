@@ -284,6 +284,12 @@ def make_entry(
     lock_households([household.id])
     check_token(token)
     if resubmits is not None:
+        # Locked after the household (the order every entry path takes), so that two taps on
+        # 改正后重新提交 cannot both pass the "not yet resubmitted" check.
+        db.session.execute(
+            db.select(Entry).where(Entry.id == resubmits.id).with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalar_one()
         check_resubmittable(actor, resubmits)
     check_entry(village, household, rule, day, points, today=today or dt.date.today(), evidence=evidence)
     entry = record_checked(
