@@ -123,7 +123,6 @@ def test_publish_form_is_prefilled_from_the_village_settings(admin_web):
 def test_village_names_its_lists_and_the_names_show_on_pages_board_and_printed_lists(app, admin_web, make_household):
     from villagepoints.exports import lists as list_export
     from villagepoints.exports.quarter_data import quarter_numbers
-    import io
 
     admin_web.post("/v/jiangba/settings", settings_form(red_list_title="红榜", black_list_title="曝光台",
                                                         objection_contact="村委会 李会计"))
