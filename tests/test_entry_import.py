@@ -214,7 +214,7 @@ def test_date_in_a_published_or_closed_quarter_is_refused(world, status, words):
         ["0002", None, None, "P01", None, IN_Q3, ""],
     ])
     line = only_problem(p)
-    assert line.startswith(f"第2行 日期：2026年第二季度（2026Q2）{words}")
+    assert line.startswith(f"第2行 日期：2026年第二季度{words}")  # in words, no raw 2026Q2
     assert "农户 0001 张三" in line and "细则 P01" in line
     assert [r.row for r in p.rows] == [3]
 

@@ -76,6 +76,12 @@ def visible(response) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text(response)))
 
 
+def table_rows(page: str, css_class: str) -> list[str]:
+    """Return the body rows of the first table with the class."""
+    table = re.search(rf'<table class="[^"]*\b{css_class}\b[^"]*">(.*?)</table>', page, re.S)
+    return re.findall(r"<tr>.*?</tr>", re.search(r"<tbody>(.*?)</tbody>", table.group(1), re.S).group(1), re.S)
+
+
 def lookup(web, code: str, tail: str):
     return web.post("/board/jiangba/lookup", {"code": code, "id_tail": tail})
 
@@ -99,10 +105,10 @@ def test_board_shows_quarter_version_notice_lists_and_ranking(board, web):
     assert f"蒋坝村 {PAST.label} 积分公示（第1版）" in page
     ends = TODAY + dt.timedelta(days=6)
     assert f"公示期： {TODAY.year}年{TODAY.month}月{TODAY.day}日 至 {ends.year}年{ends.month}月{ends.day}日 公示中" in page
-    assert "对公示内容有异议的，请在公示期内联系： 村委会 王主任" in page
+    assert f"对公示内容有异议的，请在 {ends.year}年{ends.month}月{ends.day}日 前（含当天）联系： 村委会 王主任" in page
     assert "光荣榜 户主 小组 户编号 积分 上榜理由 张三 一组" in page
     assert "季度积分排名第1" in page
-    assert "黑榜" in page and "积分低于基础分（95分）" in page
+    assert "臊皮榜" in page and "积分低于基础分（95分）" in page
     assert "排名 户编号 户主 小组 季度积分" in page
     assert f"1 {board.codes['张三']} 张三 一组 108" in page
     assert f"3 {board.codes['赵六']} 赵六 二组 100" in page
@@ -155,7 +161,7 @@ def test_lookup_shows_the_households_published_score_lists_and_balance(board, we
     assert "王五户" in page and "三组" in page
     assert "可用积分 -5" in page
     assert f"{PAST.label} 95 第4名 / 共4户" in page
-    assert "黑榜 积分低于基础分（95分）" in page
+    assert "臊皮榜 积分低于基础分（95分）" in page
     assert response.headers["Cache-Control"] == "no-store"
     # The digits typed are not sent back into the page.
     assert f'value="{board.tail("王五")}"' not in text(response)
@@ -202,3 +208,48 @@ def test_staff_home_page_links_each_villages_board(board, web, make_user):
     make_user("admin1", "admin", slugs=())
     page = text(web.login("admin1"))
     assert 'href="/board/jiangba">公示栏</a>' in page
+
+
+def test_board_offers_the_lookup_before_the_lists_and_folds_the_ranking_by_group(board, web):
+    board.publish()
+    page = text(web.get("/board/jiangba"))
+    assert page.index("查询本户积分") < page.index('id="red-title"')
+    groups = re.findall(r'<details class="ranking-group"[^>]*>\s*<summary><strong>(.*?)</strong> '
+                        r'<span class="muted">(.*?)</span>', page)
+    assert groups == [("一组", "1 户，最高 108 分"), ("二组", "2 户，最高 105 分"), ("三组", "1 户，最高 95 分")]
+    # Printing the board gives the lists: the ranking and the lookup button are screen-only.
+    assert '<section class="board-ranking no-print"' in page
+    assert '<p class="lookup-cta no-print">' in page
+
+
+def test_big_screen_pages_through_the_ranking_by_itself_in_large_type(board, web, monkeypatch):
+    from villagepoints.web import public
+
+    monkeypatch.setattr(public, "SCREEN_ROWS", 3)
+    board.publish()
+    first = text(web.get("/board/jiangba?refresh=60"))
+    assert '<body class="public big-screen">' in first
+    assert '<meta http-equiv="refresh" content="60;url=/board/jiangba?refresh=60&amp;page=2">' in first
+    assert "第 1 / 2 页，每 60 秒自动翻页" in first
+    assert len(table_rows(first, "ranking")) == 3 and "查询本户积分" not in first
+    second = text(web.get("/board/jiangba?refresh=60&page=2"))
+    assert len(table_rows(second, "ranking")) == 1
+    assert 'content="60;url=/board/jiangba?refresh=60&amp;page=1"' in second  # and round again
+
+
+def test_ranking_pages_start_over_past_the_end():
+    from villagepoints.resident import ranking_page
+
+    rows = [{"rank": n} for n in range(1, 6)]
+    assert ranking_page(rows, 2, 2) == ([{"rank": 3}, {"rank": 4}], 2, 3)
+    assert ranking_page(rows, 9, 2) == ([{"rank": 1}, {"rank": 2}], 1, 3)
+    assert ranking_page([], 1, 2) == ([], 1, 1)
+
+
+def test_lookup_shows_a_negative_balance_plainly_and_tells_who_has_no_id_where_to_ask(board, web):
+    board.publish()
+    page = text(lookup(web, board.codes["王五"], board.tail("王五")))
+    assert '<dd class="balance negative">-5 分' in page
+    assert "扣分多于得分，欠 5 分，暂时不能兑换" in page
+    form = text(web.get("/board/jiangba/lookup"))
+    assert "没有登记户主身份证号的农户不能在这里查询，请到村委会或找村积分管理小组（村委会 王主任）查询" in form

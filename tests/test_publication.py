@@ -116,3 +116,42 @@ def test_priority_list_puts_black_listed_households_last_and_rates_stars(village
     with pytest.raises(annual.AnnualError, match="高于"):
         annual.set_star_bands(None, village, 2026, [(1, 100), (2, 90)])
     assert top.id
+
+
+def test_publish_preview_says_what_will_be_frozen_and_warns_of_the_days_left(village):
+    """On 1 December the fourth quarter still has 30 days, and publishing would lock them."""
+    q4 = Quarter(2026, 4)
+    for name, points in (("张三", 8), ("李四", -3), ("王五", 0)):
+        add(village, name, points, day=dt.date(2026, 11, 5))
+    preview = publication.publish_preview(village, q4, today=dt.date(2026, 12, 1))
+    assert (preview.version, preview.households, preview.entries, preview.red, preview.black) == (1, 3, 2, 1, 1)
+    assert preview.days_left == 30
+    assert preview.warning == "本季度还有 30 天才结束，公示后这 30 天不能再记分"
+    # Nothing is written by looking.
+    assert publication.current_publication(village, q4) is None
+
+
+def test_publish_preview_has_no_warning_once_the_quarter_is_over_and_names_the_next_version(village):
+    add(village, "张三", 8)
+    publication.publish(None, village, Q3, today=PUBLISH_DAY)
+    publication.reopen(None, village, Q3, "更正")
+    preview = publication.publish_preview(village, Q3, today=dt.date(2026, 10, 1))
+    assert (preview.version, preview.days_left, preview.warning) == (2, 0, "")
+
+
+def test_publish_preview_refuses_what_publishing_would_refuse(village):
+    publication.publish(None, village, Q3, today=PUBLISH_DAY)
+    with pytest.raises(publication.PublicationError, match="2026年第三季度已在公示中"):
+        publication.publish_preview(village, Q3, today=PUBLISH_DAY)
+    with pytest.raises(publication.PublicationError, match="还没有开始"):
+        publication.publish_preview(village, Quarter(2027, 1), today=PUBLISH_DAY)
+
+
+def test_publishing_refuses_a_notice_without_an_objection_contact(village):
+    village.objection_contact = ""
+    with pytest.raises(publication.PublicationError, match="请填写异议联系人及电话") as refused:
+        publication.publish(None, village, Q3, today=PUBLISH_DAY)
+    assert refused.value.field == "contact"
+    with pytest.raises(publication.PublicationError, match="请填写异议联系人及电话"):
+        publication.publish(None, village, Q3, contact="   ", today=PUBLISH_DAY)
+    assert publication.publish(None, village, Q3, contact="村委会 李会计", today=PUBLISH_DAY).contact == "村委会 李会计"

@@ -84,8 +84,10 @@ def test_a_minus_rule_with_a_positive_range_is_refused_at_the_field(app, admin_w
     })
     html = _text(page)
     assert page.status_code == 200
-    message = html.index("扣分细则的分值应为负数，例如 -3")
-    assert html.index('id="max_points"') < message < html.index('id="quarter_cap"')
+    # Listed in the error summary at the top of the form, and again under its field.
+    assert html.index('class="error-summary"') < html.index("扣分细则的分值应为负数，例如 -3") < html.index('id="code"')
+    message = html.index("扣分细则的分值应为负数，例如 -3", html.index('id="max_points"'))
+    assert message < html.index('id="quarter_cap"')
     with app.app_context():
         assert rules.rule_by_code(villages.get_by_slug("jiangba"), "M11") is None
 
@@ -96,7 +98,9 @@ def test_a_duplicate_code_is_refused_and_nothing_is_saved(app, admin_web):
         "min_points": "1", "max_points": "4", "sort_order": "21",
     })
     html = _text(page)
-    assert html.index('id="code"') < html.index("细则编号“P01”已存在") < html.index('id="kind"')
+    assert '<a href="#code">细则编号：细则编号“P01”已存在' in html  # in the error summary, linked to its field
+    under = html.index("细则编号“P01”已存在", html.index('id="code"'))
+    assert under < html.index('id="kind"')
     assert _rule(app, "P01").title == "支持村两委工作、积极参加村民会议"
 
 

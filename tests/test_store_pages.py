@@ -318,3 +318,19 @@ def test_store_front_page_lists_todays_redemptions_and_low_stock(web, shop):
     body = text(web.get("/v/jiangba/store"))
     assert "今日兑换（1 笔）" in body and "张三" in body
     assert "大米" in body and "剩 4袋" in body
+
+
+def test_voided_receipt_shows_the_households_balance_now_not_the_stale_balance_after(app, web, shop):
+    web.login("keeper")
+    first = confirm(web, counter(web), {shop["rice"]: 2}).headers["Location"]  # 100 - 40 = 60 left
+    page = text(web.get(first))
+    assert "兑换后余额" in page and "60 分" in page
+    web.post(first + "/void", {"reason": "拿错了"})  # back to 100
+    confirm(web, counter(web), {shop["soap"]: 3})  # then 100 - 9 = 91
+    page = text(web.get(first))
+    assert "兑换后余额" not in page and "60 分" not in page
+    assert re.search(r"该户现在可用积分</dt><dd[^>]*><strong>91</strong> 分", page)
+    assert "此单已作废：40 分已退回农户，商品已退回库存" in page
+    assert "<title>兑换单" in page and "（已作废） - " in page
+    # The paper copy carries the mark too: the heading's print-only suffix and the stamp.
+    assert '<span class="print-only">（已作废）</span>' in page and "data-void-mark" in page

@@ -25,7 +25,8 @@ def settings_form(**changes) -> dict:
     """The settings form as the page posts it (review off, every list switch ticked); False unticks one."""
     data = {"name": "蒋坝村", "base_score": "100", "red_list_size": "3",
             "categories": "一般户、党员户、脱贫户、监测户、低保户、五保户、村干部户",
-            "black_naming": "masked", "notice_days": "7", "objection_contact": ""}
+            "black_naming": "masked", "notice_days": "7", "objection_contact": "",
+            "red_list_title": "光荣榜", "black_list_title": "臊皮榜"}
     data.update({key: "y" for key in SWITCHES})
     for key, value in changes.items():
         if value is False:
@@ -109,7 +110,7 @@ def test_switching_criteria_off_changes_the_live_lists(app, admin_web, make_hous
     admin_web.post("/v/jiangba/settings", settings_form(red_top_enabled=False, black_below_base_enabled=False))
     page = text(admin_web.get(url))
     assert "季度积分排名第1" not in page and "积分低于基础分" not in page
-    assert "本季度红榜没有农户" in page and "本季度黑榜没有农户" in page
+    assert "本季度光荣榜没有农户" in page and "本季度臊皮榜没有农户" in page
 
 
 def test_publish_form_is_prefilled_from_the_village_settings(admin_web):
@@ -117,3 +118,31 @@ def test_publish_form_is_prefilled_from_the_village_settings(admin_web):
     page = text(admin_web.get(f"/v/jiangba/quarters/{PAST}"))
     assert re.search(r'name="notice_days"[^>]*value="10"', page)
     assert re.search(r'name="contact"[^>]*value="村委会 李会计"', page)
+
+
+def test_village_names_its_lists_and_the_names_show_on_pages_board_and_printed_lists(app, admin_web, make_household):
+    from villagepoints.exports import lists as list_export
+    from villagepoints.exports.quarter_data import quarter_numbers
+
+    admin_web.post("/v/jiangba/settings", settings_form(red_list_title="红榜", black_list_title="曝光台",
+                                                        objection_contact="村委会 李会计"))
+    page = text(admin_web.get(f"/v/jiangba/quarters/{PAST}"))
+    assert "红榜（红榜）" in page and "黑榜（曝光台）" in page and "本季度曝光台没有农户" in page
+    with app.app_context():
+        village = villages.get_by_slug("jiangba")
+        assert (village.red_list_title, village.black_list_title) == ("红榜", "曝光台")
+        publication_day = PAST.last_day + dt.timedelta(days=1)
+        from villagepoints import publication
+        publication.publish(None, village, PAST, today=publication_day)
+        db.session.commit()
+        assert list_export.title(quarter_numbers(village, PAST)).endswith("红榜·曝光台")
+    board = text(admin_web.get("/board/jiangba"))
+    assert '<h2 id="black-title" class="black-title">曝光台</h2>' in board
+    assert "臊皮榜" not in board
+
+
+def test_list_titles_are_refused_when_empty_too_long_or_the_same(admin_web):
+    page = text(admin_web.post("/v/jiangba/settings", settings_form(black_list_title="")))
+    assert "请填写黑榜的公开名称" in page and 'class="error-summary"' in page
+    page = text(admin_web.post("/v/jiangba/settings", settings_form(red_list_title="光荣榜", black_list_title="光荣榜")))
+    assert "红榜和黑榜的公开名称不能相同" in page

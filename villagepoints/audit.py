@@ -19,8 +19,12 @@ def _jsonable(value: Any) -> Any:
 
 
 def actor_name(actor: Optional[User]) -> str:
-    """Name who acted: the user's name, or 命令行 for the command line."""
-    return actor.username if actor is not None else CLI_ACTOR
+    """Name who acted as people know them: the display name (示范录入员), else the login name; 命令行 for the CLI.
+
+    The name is copied into the records it signs (录入人, 审核人, 经手人, "由…发布", the audit log),
+    so a later rename never rewrites history.
+    """
+    return actor.label if actor is not None else CLI_ACTOR
 
 
 def dump_state(state: Optional[dict]) -> Optional[str]:

@@ -10,6 +10,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Optional, Sequence
 
+from sqlalchemy import Select
+from sqlalchemy.orm import aliased
+
 from . import audit
 from .extensions import db
 from .models import (
@@ -130,9 +133,9 @@ def check_quarter_open(village: Village, day: dt.date) -> None:
     quarter = Quarter.of(day)
     status = quarter_status(village, quarter)
     if status == "published":
-        raise QuarterLocked(f"{quarter.label}（{quarter}）已公示，不能再录入或更改该季度的积分", "entry_date")
+        raise QuarterLocked(f"{quarter.label}已公示，不能再录入或更改该季度的积分", "entry_date")
     if status == "closed":
-        raise QuarterLocked(f"{quarter.label}（{quarter}）已结束，不能再录入或更改该季度的积分", "entry_date")
+        raise QuarterLocked(f"{quarter.label}已结束，不能再录入或更改该季度的积分", "entry_date")
 
 
 def lock_rows(model, ids: Iterable[int], *, reload: bool = False) -> list:
@@ -288,19 +291,71 @@ def make_entry(
     approve: bool = False,
     today: Optional[dt.date] = None,
     token: Optional[str] = None,
+    resubmits: Optional[Entry] = None,
 ) -> Entry:
     """Record one award or deduction; pending until reviewed where the village requires review.
 
     ``points`` defaults to the rule's default. ``evidence`` says whether photos come
     with the entry. ``approve`` (the CLI's --approve) records it as approved at once.
+    ``resubmits`` is the clerk's own rejected entry this one corrects.
     """
     points = rule.default_points if points is None else int(points)
     lock_households([household.id])
     check_token(token)
+    if resubmits is not None:
+        # Locked after the household (the order every entry path takes), so that two taps on
+        # 改正后重新提交 cannot both pass the "not yet resubmitted" check.
+        db.session.execute(
+            db.select(Entry).where(Entry.id == resubmits.id).with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalar_one()
+        check_resubmittable(actor, resubmits)
     check_entry(village, household, rule, day, points, today=today or dt.date.today(), evidence=evidence)
-    return record_checked(
+    entry = record_checked(
         actor, village, [(household, rule, day, points, note)], source=source, approve=approve, token=token
     )[0]
+    if resubmits is not None:
+        entry.resubmits_id = resubmits.id
+    return entry
+
+
+class NotResubmittable(LedgerError):
+    """A rejected entry that cannot be corrected by this clerk (not theirs, not rejected, already resubmitted)."""
+
+
+def check_resubmittable(actor: Optional[User], entry: Entry) -> None:
+    """Refuse to resubmit an entry that is not the actor's own, not rejected, or already resubmitted."""
+    if entry.status != "rejected":
+        raise NotResubmittable(f"积分记录 #{entry.id} 不是被驳回的记录，不用重新提交")
+    if actor is None or entry.created_by_id != actor.id:
+        raise NotResubmittable(f"积分记录 #{entry.id} 不是您录入的，只有录入人可以改正后重新提交")
+    again = db.session.execute(
+        db.select(Entry.id).where(Entry.resubmits_id == entry.id, Entry.status != "withdrawn").limit(1)
+    ).scalar_one_or_none()
+    if again is not None:
+        raise NotResubmittable(f"积分记录 #{entry.id} 已经重新提交过（积分记录 #{again}）")
+
+
+def rejected_to_correct(actor: User, village: Village) -> Select:
+    """Select the actor's rejected entries in the village not yet resubmitted, newest first.
+
+    A resubmission that was later withdrawn does not count: the rejection is still open.
+    """
+    again = aliased(Entry)
+    return (
+        db.select(Entry)
+        .where(
+            Entry.village_id == village.id, Entry.created_by_id == actor.id, Entry.status == "rejected",
+            ~db.select(again.id).where(again.resubmits_id == Entry.id, again.status != "withdrawn").exists(),
+        )
+        .order_by(Entry.reviewed_at.desc(), Entry.id.desc())
+    )
+
+
+def rejected_count(actor: User, village: Village) -> int:
+    """Count the actor's rejected entries in the village still waiting to be corrected."""
+    stmt = rejected_to_correct(actor, village).order_by(None)
+    return int(db.session.execute(db.select(db.func.count()).select_from(stmt.subquery())).scalar_one())
 
 
 def record_checked(
@@ -463,10 +518,21 @@ def _review(
         entry.reviewed_by_name = audit.actor_name(actor)
         entry.reviewed_at = now
         entry.review_note = (note or "").strip()
+    action = f"entry.{'approve' if status == 'approved' else 'reject'}"
+    noted = {"review_note": (note or "").strip()} if (note or "").strip() else {}
+    if len(entries) == 1:
+        entry = entries[0]
         audit.record(
-            actor, f"entry.{'approve' if status == 'approved' else 'reject'}", village_id=entry.village_id,
-            household_id=entry.household_id, target=_target(entry), before={"status": "pending"},
-            after={"status": status, **({"review_note": entry.review_note} if entry.review_note else {})},
+            actor, action, village_id=entry.village_id, household_id=entry.household_id, target=_target(entry),
+            before={"status": "pending"}, after={"status": status, **noted},
+        )
+    else:
+        # One action, one row: the entries it covered are listed inside it.
+        audit.record(
+            actor, action, village_id=entries[0].village_id, target=f"{len(entries)} 条积分记录",
+            summary=f"{'通过' if status == 'approved' else '驳回'} {len(entries)} 条",
+            before={"status": "pending"},
+            after={"status": status, **noted, "entries": [_target(e) for e in entries]},
         )
     db.session.flush()
     return entries

@@ -76,6 +76,9 @@ class Village(db.Model):
     black_naming: Mapped[str] = mapped_column(String(10), default="masked", server_default="masked")
     notice_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
     objection_contact: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # The public titles of the two lists, as the village's notices have always called them.
+    red_list_title: Mapped[str] = mapped_column(String(10), default="光荣榜", server_default="光荣榜")
+    black_list_title: Mapped[str] = mapped_column(String(10), default="臊皮榜", server_default="臊皮榜")
     # Points earned in a year can be spent until the end of the next year (DESIGN §6, issue 5).
     points_expire: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -384,10 +387,13 @@ class Entry(db.Model):
     # Counts every change to the row (SQLAlchemy's version counter): a review form carries the
     # version it showed, so an entry changed since the page was opened is refused, not approved.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # The rejected entry this one corrects (改正后重新提交); the rejected one then leaves
+    # its clerk's "被驳回" count.
+    resubmits_id: Mapped[Optional[int]] = mapped_column(ForeignKey("entries.id"), index=True)
 
     household: Mapped[Household] = relationship()
     rule: Mapped[Optional[Rule]] = relationship()
-    reverses: Mapped[Optional["Entry"]] = relationship(remote_side="Entry.id")
+    reverses: Mapped[Optional["Entry"]] = relationship(remote_side="Entry.id", foreign_keys=[reverses_id])
 
     __mapper_args__ = {"version_id_col": version}
     photos: Mapped[list["EntryPhoto"]] = relationship(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 from typing import Optional
 
 from . import audit
@@ -108,6 +109,62 @@ def pending_count(village: Village, quarter: Quarter) -> int:
     ).scalar_one())
 
 
+@dataclass(frozen=True)
+class PublishPreview:
+    """What publishing a quarter now would freeze, for the confirmation step."""
+
+    quarter: Quarter
+    version: int
+    households: int
+    entries: int
+    red: int
+    black: int
+    days_left: int  # days of the quarter still to come after today; 0 once it has ended
+
+    @property
+    def warning(self) -> str:
+        """Say in words what publishing early costs, or nothing once the quarter is over."""
+        if self.days_left <= 0:
+            return ""
+        return f"本季度还有 {self.days_left} 天才结束，公示后这 {self.days_left} 天不能再记分"
+
+
+def approved_count(village: Village, quarter: Quarter) -> int:
+    """Count the approved entries dated in the quarter, the ones a publication freezes."""
+    return int(db.session.execute(
+        db.select(db.func.count(Entry.id)).where(
+            Entry.village_id == village.id, Entry.status == "approved",
+            Entry.entry_date.between(quarter.first_day, quarter.last_day),
+        )
+    ).scalar_one())
+
+
+def check_can_publish(village: Village, quarter: Quarter, today: dt.date) -> None:
+    """Refuse, with the reason in words, a quarter that cannot be published today."""
+    if quarter.first_day > today:
+        raise PublicationError(f"{quarter.label}还没有开始，不能公示")
+    state = quarter_state(village, quarter)
+    if state is not None and state.status == "published":
+        raise PublicationError(f"{quarter.label}已在公示中（第{state.version}版）")
+    if state is not None and state.status == "closed":
+        raise PublicationError(f"{quarter.label}已结束，不能再公示")
+    waiting = pending_count(village, quarter)
+    if waiting:
+        raise PublicationError(f"{quarter.label}还有 {waiting} 条积分记录待审核，请审核完再公示")
+
+
+def publish_preview(village: Village, quarter: Quarter, *, today: dt.date) -> PublishPreview:
+    """Say what publishing the quarter today would freeze; refuses as ``publish`` would."""
+    check_can_publish(village, quarter, today)
+    state = quarter_state(village, quarter)
+    snapshot = build_snapshot(village, quarter)
+    return PublishPreview(
+        quarter=quarter, version=(state.version if state else 0) + 1, households=len(snapshot["tally"]),
+        entries=approved_count(village, quarter), red=len(snapshot["red"]), black=len(snapshot["black"]),
+        days_left=max(0, (quarter.last_day - today).days),
+    )
+
+
 def publish(
     actor: Optional[User],
     village: Village,
@@ -117,22 +174,20 @@ def publish(
     contact: Optional[str] = None,
     today: Optional[dt.date] = None,
 ) -> Publication:
-    """Freeze the quarter's tally and lists as the next version and open the notice period."""
+    """Freeze the quarter's tally and lists as the next version and open the notice period.
+
+    A notice must say whom to ask: the objection contact is required (the village's by default).
+    """
     today = today or dt.date.today()
-    if quarter.first_day > today:
-        raise PublicationError(f"{quarter.label}还没有开始，不能公示")
+    # The state row is locked (and made) first, so two reviewers publishing at once get one version.
     state = quarter_state(village, quarter, create=True)
-    if state.status == "published":
-        raise PublicationError(f"{quarter.label}已在公示中（第{state.version}版）")
-    if state.status == "closed":
-        raise PublicationError(f"{quarter.label}已结束，不能再公示")
-    waiting = pending_count(village, quarter)
-    if waiting:
-        raise PublicationError(f"{quarter.label}还有 {waiting} 条积分记录待审核，请审核完再公示")
+    check_can_publish(village, quarter, today)
     days = village.notice_days if notice_days is None else int(notice_days)
     if not 1 <= days <= 60:
         raise PublicationError("公示期应在1到60天之间", "notice_days")
     contact = (village.objection_contact if contact is None else contact).strip()
+    if not contact:
+        raise PublicationError("请填写异议联系人及电话，公示上要写明村民对公示有异议时找谁", "contact")
     state.version += 1
     state.status = "published"
     publication = Publication(

@@ -71,6 +71,29 @@ def board(village: Village, today: Optional[dt.date] = None) -> Optional[dict]:
     }
 
 
+def ranking_by_group(village: Village, ranking: list[dict]) -> list[tuple[str, list[dict]]]:
+    """Split the board's ranking into the village's groups, in the village's order, each by rank.
+
+    Ranks stay village-wide; a group renamed or removed since publishing, and 未分组, come last.
+    """
+    order = {g.name: i for i, g in enumerate(village.groups)}
+    by_group: dict[str, list[dict]] = {}
+    for row in ranking:
+        by_group.setdefault(row["group"] or "未分组", []).append(row)
+    names = sorted(by_group, key=lambda name: (name not in order, order.get(name, 0), name))
+    return [(name, by_group[name]) for name in names]
+
+
+def ranking_page(ranking: list[dict], page: int, size: int) -> tuple[list[dict], int, int]:
+    """Return one page of the ranking for the big screen, the page shown (1-based) and the page count.
+
+    A page past the end starts over at the first, so a screen that keeps turning pages loops.
+    """
+    pages = max(1, -(-len(ranking) // size))
+    page = page if 1 <= page <= pages else 1
+    return ranking[(page - 1) * size: page * size], page, pages
+
+
 @dataclass
 class HouseholdLookup:
     code: str

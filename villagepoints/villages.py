@@ -20,6 +20,8 @@ LIST_SETTINGS = (
     "black_naming",
     "notice_days",
     "objection_contact",
+    "red_list_title",
+    "black_list_title",
 )
 
 
@@ -120,6 +122,11 @@ def _check_list_settings(changes: dict) -> None:
         raise VillageError("公示期应在1到60天之间")
     if "objection_contact" in changes and len(changes["objection_contact"]) > 200:
         raise VillageError("异议联系方式不能超过200个字")
+    for key, which in (("red_list_title", "红榜"), ("black_list_title", "黑榜")):
+        if key in changes and not 1 <= len(changes[key]) <= 10:
+            raise VillageError(f"{which}的公开名称应为1到10个字")
+    if changes.get("red_list_title") and changes.get("red_list_title") == changes.get("black_list_title"):
+        raise VillageError("红榜和黑榜的公开名称不能相同")
 
 
 def update_village(
@@ -139,6 +146,8 @@ def update_village(
     black_naming: Optional[str] = None,
     notice_days: Optional[int] = None,
     objection_contact: Optional[str] = None,
+    red_list_title: Optional[str] = None,
+    black_list_title: Optional[str] = None,
 ) -> None:
     """Change a village's name and settings; list and publishing settings left as None keep their value."""
     name = (name or "").strip()
@@ -158,6 +167,7 @@ def update_village(
         black_below_base_enabled=black_below_base_enabled, black_aid_enabled=black_aid_enabled,
         black_trigger_enabled=black_trigger_enabled, black_naming=black_naming,
         notice_days=notice_days, objection_contact=objection_contact,
+        red_list_title=red_list_title, black_list_title=black_list_title,
     )
     list_settings = {k: (v.strip() if isinstance(v, str) else v) for k, v in given.items() if v is not None}
     _check_list_settings(list_settings)

@@ -64,16 +64,14 @@ def test_clerk_enters_points_on_a_phone_reviewer_approves_and_the_score_shows(
 
     # A bulk entry for 一组: both of its households, ticked with 全选.
     page.goto("/v/jiangba/entries/bulk")
-    scripts_ready(page, "entry")
-    with page.expect_navigation():
-        page.locator("#group").select_option(label="一组")
-    expect(page.locator("ul.checklist li")).to_have_count(2)
-    scripts_ready(page, "entry")
-    page.locator("input[data-check-all=households]").check()
-    expect(page.locator("[data-count]")).to_have_text("2")
+    scripts_ready(page, "bulk")
     page.locator("#rule").select_option(label="P03 参加义务劳动、公益活动（+2）")
+    page.locator("#household-group").select_option(label="一组")
+    expect(page.locator("ul.checklist li:visible")).to_have_count(2)
+    page.locator("input[data-bulk-all]").check()
+    expect(page.locator(".bulk-bar [data-bulk-count]")).to_have_text("2")
     assert _fits_the_screen(page)
-    page.get_by_role("button", name="为所选农户记分").click()
+    page.locator(".bulk-bar").get_by_role("button", name="保存").click()
     expect(page.get_by_role("alert")).to_have_text("已为 2 户记 +2 分（待审核）")
 
     # Nothing counts before review.

@@ -56,6 +56,16 @@ def test_reviewer_publishes_and_a_resident_reads_the_board_and_finds_their_house
     page.goto(f"/v/jiangba/quarters/{PAST}")
     page.get_by_label("公示天数").fill("7")
     page.get_by_role("button", name="公示本季度").click()
+    # The second step: what will be frozen, before anything is published.
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"确认公示蒋坝村{PAST.label}")
+    frozen = page.locator("dl.frozen")
+    expect(frozen).to_contain_text("参加排名的农户")
+    expect(frozen).to_contain_text("村委会 王主任")
+    page.get_by_role("link", name="返回修改").click()
+    expect(page.locator(".notice-banner")).to_contain_text("未公示")
+    page.get_by_label("公示天数").fill("7")
+    page.get_by_role("button", name="公示本季度").click()
+    page.get_by_role("button", name="确认公示第1版").click()
     expect(page.get_by_role("alert")).to_contain_text(f"{PAST.label}已公示（第1版）")
 
     # The resident: another phone, never logged in.
@@ -85,7 +95,7 @@ def test_reviewer_publishes_and_a_resident_reads_the_board_and_finds_their_house
         result = phone.locator(".lookup-result")
         expect(result.get_by_role("heading", level=2)).to_have_text("王秀英户")
         expect(result).to_contain_text("可用积分")
-        expect(result.locator("dd.balance")).to_have_text("5")
+        expect(result.locator("dd.balance")).to_have_text("5 分")
         row = result.locator("tbody tr").first
         expect(row).to_contain_text(PAST.label)
         expect(row.locator("td.score")).to_have_text("105")

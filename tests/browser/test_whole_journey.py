@@ -150,14 +150,12 @@ def test_a_village_goes_from_first_import_to_store_and_audit_log_in_the_browser(
     desk = open_browser()
     _log_in(desk, "clerk-li")
     desk.goto("/v/jiangba/entries/bulk")
-    scripts_ready(desk, "entry")
-    with desk.expect_navigation():
-        desk.locator("#group").select_option(label="一组")
-    expect(desk.locator("ul.checklist li")).to_have_count(2)
-    scripts_ready(desk, "entry")
-    desk.locator("input[data-check-all=households]").check()
+    scripts_ready(desk, "bulk")
+    desk.locator("#household-group").select_option(label="一组")
+    expect(desk.locator("ul.checklist li:visible")).to_have_count(2)
+    desk.locator("input[data-bulk-all]").check()
     desk.locator("#rule").select_option(label="P03 参加义务劳动、公益活动（+2）")
-    desk.get_by_role("button", name="为所选农户记分").click()
+    desk.locator(".bulk-bar").get_by_role("button", name="保存").click()
     expect(desk.get_by_role("alert")).to_have_text("已为 2 户记 +2 分（待审核）")
 
     # The reviewer rejects 赵春花's entry with a reason and approves the rest.
@@ -183,6 +181,7 @@ def test_a_village_goes_from_first_import_to_store_and_audit_log_in_the_browser(
     reviewer.get_by_label("公示天数").fill("7")
     reviewer.get_by_label("异议联系人及电话").fill("村委会 王主任")
     reviewer.get_by_role("button", name="公示本季度").click()
+    reviewer.get_by_role("button", name="确认公示第1版").click()
     expect(reviewer.get_by_role("alert")).to_contain_text(f"{quarter.label}已公示（第1版）")
 
     # The notice downloads as a workbook with the households in rank order.
@@ -218,7 +217,7 @@ def test_a_village_goes_from_first_import_to_store_and_audit_log_in_the_browser(
     resident.get_by_role("button", name="查询").click()
     result = resident.locator(".lookup-result")
     expect(result.get_by_role("heading", level=2)).to_have_text(f"{WANG[0]}户")
-    expect(result.locator("dd.balance")).to_have_text("2")
+    expect(result.locator("dd.balance")).to_have_text("2 分")
     expect(result.locator("tbody tr").first.locator("td.score")).to_have_text("102")
     expect(result.locator("tbody tr").first).to_contain_text("第2名 / 共3户")
 

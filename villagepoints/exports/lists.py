@@ -13,8 +13,6 @@ from . import printing
 from .printing import Column, PrintedSheet
 from .quarter_data import QuarterNumbers, Section
 
-RED_TITLE = "光荣榜"
-BLACK_TITLE = "臊皮榜"
 SIZE = 16
 HEADING_SIZE = 30
 # Column widths are counted in 11 pt characters; large type needs them that much wider.
@@ -22,8 +20,8 @@ WIDEN = SIZE / printing.DEFAULT_SIZE
 
 
 def title(numbers: QuarterNumbers, group: str = "") -> str:
-    """Return the lists' title, e.g. 蒋坝村2026年第三季度光荣榜·臊皮榜（一组）."""
-    return numbers.title(f"{RED_TITLE}·{BLACK_TITLE}", group)
+    """Return the lists' title under the village's names for them, e.g. 蒋坝村2026年第三季度光荣榜·臊皮榜（一组）."""
+    return numbers.title(f"{numbers.village.red_list_title}·{numbers.village.black_list_title}", group)
 
 
 def write(numbers: QuarterNumbers, out: BinaryIO, group: Optional[Group] = None, by_group: bool = False) -> None:
@@ -52,9 +50,9 @@ def _sheet(workbook, numbers: QuarterNumbers, section: Section, naming: str, nam
         workbook, name, columns, title(numbers, section.group), [numbers.status_line()],
         size=SIZE, title_size=24, header_left=numbers.village_name, header_right=numbers.header_mark(),
     )
-    _list(sheet, RED_TITLE, printing.RED, red)
+    _list(sheet, numbers.village.red_list_title, printing.RED, red)
     sheet.page_break()
-    _list(sheet, BLACK_TITLE, "000000", black)
+    _list(sheet, numbers.village.black_list_title, "000000", black)
     sheet.blank()
     sheet.note(numbers.contact_line())
 

@@ -73,7 +73,8 @@ class QuarterNumbers:
         contact = contact.strip() or "村积分管理小组"
         if self.publication is None:
             return f"本表为草稿，仅供核对。如发现错误，请向{contact}反映。"
-        return f"公示期内如对积分有异议，请向{contact}反映。"
+        ends = chinese_date(self.publication.notice_ends_on)
+        return f"如对积分有异议，请在{ends}前（含当天）向{contact}反映。"
 
     def signed_on(self) -> Optional[dt.date]:
         """Return the date the notice is signed: the day it was published (none for a draft)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 from typing import Callable
 
-from flask import abort, current_app, g, request
+from flask import abort, current_app, g, request, url_for
 from flask_login import current_user, login_required
 
 from .. import households, sqlite_tuning, villages
@@ -82,3 +82,12 @@ def personal_search(village: Village, q: str) -> bool:
                 window_minutes=current_app.config["SEARCH_WINDOW_MINUTES"],
             )
     return full_data
+
+
+# Where each role starts its day in a village: the page its work is on.
+LANDING = {"reviewer": "review.index", "storekeeper": "store.index"}
+
+
+def landing_url(user, village: Village) -> str:
+    """Return the page a user lands on in a village: 审核, 积分超市, or the register (clerks and others)."""
+    return url_for(LANDING.get(user.role, "households.index"), slug=village.slug)

@@ -12,7 +12,20 @@ from wtforms.validators import Optional as Blank
 
 from .. import audit
 from ..extensions import db
-from ..models import BLACK_NAMING, DEACTIVATION_REASONS, HOUSEHOLD_STATUSES, ROLE_LABELS, AuditEntry, User, Village
+from ..models import (
+    BLACK_NAMING,
+    DEACTIVATION_REASONS,
+    ENTRY_STATUSES,
+    HOUSEHOLD_STATUSES,
+    OBJECTION_STATUSES,
+    QUARTER_STATUSES,
+    ROLE_LABELS,
+    STOCK_KINDS,
+    STOCK_SOURCES,
+    AuditEntry,
+    User,
+    Village,
+)
 from .access import role_required
 from .forms_base import ChineseForm
 
@@ -118,24 +131,67 @@ FIELD_LABELS = {
     "black_naming": "黑榜显示方式",
     "notice_days": "公示天数",
     "objection_contact": "异议联系方式",
+    "red_list_title": "红榜的公开名称",
+    "black_list_title": "黑榜的公开名称",
     "bands": "星级分数线",
     "quarter": "季度",
     "version": "版本",
     "notice_ends_on": "公示截止",
-    "contact": "异议联系",
-    "open_to_applications": "开放申请",
-    "review_note": "理由",
-    "replaced": "原户码作废",
+    "contact": "异议联系人及电话",
+    "review_note": "驳回理由",
+    "reason": "理由",
+    "entries": "积分记录",
     "households": "农户",
+    "title": "名称",
+    "awarded_on": "获评日期",
+    "granted_by": "授予单位",
+    "starts_on": "开始日期",
+    "ends_on": "结束日期",
+    "raised_by": "提出人",
+    "content": "异议内容",
+    "answer": "答复",
+    "correcting_entry": "更正记录",
+    "file": "文件",
+    "added": "新增",
+    "updated": "更新",
+    "unchanged": "不变",
+    "refused": "未导入",
+    "groups_created": "新建小组",
+    "approve": "直接记为已通过",
+    "approved": "已通过",
+    "pending": "待审核",
+    "total_points": "积分",
+    "item_count": "件数",
+    "balance_after": "兑换后余额",
+    "quantity": "数量",
+    "kind": "类型",
+    "source": "来源",
+    "supplier": "供货方或捐赠人",
+    "counted": "清点数量",
+    "change": "变动",
+    "lines": "兑换商品",
+    "year": "年份",
+    "open_to_applications": "开放申请",
+    "replaced": "原户码作废",
 }
 
-# Stored codes that read better as their Chinese names.
+# Stored codes that read better as their Chinese names, in the words the pages use.
 _VALUE_LABELS = {
     "role": ROLE_LABELS,
-    "status": {**HOUSEHOLD_STATUSES, "pending": "待审核", "approved": "已生效", "rejected": "已驳回"},
     "deactivation_reason": DEACTIVATION_REASONS,
     "black_naming": BLACK_NAMING,
+    "kind": STOCK_KINDS,
+    "source": STOCK_SOURCES,
 }
+# A status means different things by what was changed: an entry's, a quarter's, an objection's.
+_STATUS_LABELS = {
+    "entry": ENTRY_STATUSES,
+    "quarter": QUARTER_STATUSES,
+    "objection": OBJECTION_STATUSES,
+    "household": HOUSEHOLD_STATUSES,
+}
+# A list longer than this is folded, to open on a tap (a bulk action's households or entries).
+FOLD_AFTER = 3
 
 
 class AuditFilterForm(ChineseForm):
@@ -161,16 +217,25 @@ def action_label(action: str) -> str:
     return ACTION_LABELS.get(action, action)
 
 
-def _show(key: str, value: Any) -> str:
+def _labels(key: str, action: str) -> dict:
+    if key == "status":
+        return _STATUS_LABELS.get(action.split(".")[0], {})
+    return _VALUE_LABELS.get(key, {})
+
+
+def _show(key: str, value: Any, action: str = "") -> Any:
+    """Show a logged value in words; a long list stays a list, for the page to fold."""
     if _empty(value):
         return "（空）"
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, list):
-        return "、".join(_show(key, v) for v in value)
+        shown = [_show(key, v, action) for v in value]
+        return shown if len(shown) > FOLD_AFTER else "、".join(map(str, shown))
     if isinstance(value, str):
-        return _VALUE_LABELS.get(key, {}).get(value, value)
-    # Other modules may log numbers or nested states; show them as they are.
+        return _labels(key, action).get(value, value)
+    if isinstance(value, dict):
+        return "；".join(f"{FIELD_LABELS.get(k, k)} {_show(k, v, action)}" for k, v in value.items())
     return str(value)
 
 
@@ -191,8 +256,9 @@ def changes(entry: AuditEntry) -> list[tuple[str, Optional[str], Optional[str]]]
     return [
         (
             FIELD_LABELS.get(k, k),
-            _show(k, before.get(k)) if entry.before is not None else None,
-            _show(k, after.get(k)) if entry.after is not None else None,
+            # A field only one side logs (a reason given with a status) is shown without a "（空） →".
+            _show(k, before.get(k), entry.action) if entry.before is not None and k in before else None,
+            _show(k, after.get(k), entry.action) if entry.after is not None and k in after else None,
         )
         for k in keys
     ]

@@ -96,6 +96,7 @@ def new(village: Village):
     chosen = None
     if request.method == "GET":
         _prefill(form, village)
+        chosen = _prefill_household(form, village) or _prefill_resubmission(form, village)
     elif form.validate_on_submit():
         try:
             chosen = find_household(village, form.household.data)
@@ -104,6 +105,7 @@ def new(village: Village):
             entry = ledger.make_entry(
                 current_user, village, chosen, rule, form.entry_date.data, form.points.data,
                 form.note.data or "", evidence=bool(uploads), token=form.token.data or None,
+                resubmits=_resubmitted(village, form.resubmits.data),
             )
             evidence.attach_photos(entry, uploads, storage_root())
         except ledger.DuplicateSubmission as exc:
@@ -116,11 +118,26 @@ def new(village: Village):
         else:
             db.session.commit()
             flash(f"已为 {chosen.head_name} 记 {entry.points:+d} 分（{ENTRY_STATUSES[entry.status]}）", "success")
+            if entry.resubmits_id:
+                return redirect(url_for(".rejected", slug=village.slug))
             # The next entry in the field is often the same rule on the same day.
             return redirect(url_for(".new", slug=village.slug, rule=rule.id, day=entry.entry_date.isoformat()))
+    resubmitting = _resubmitted_or_none(village, form.resubmits.data)
     return render_template(
-        "entries/new.html", village=village, form=form, chosen=chosen, photo_hint=PHOTO_HINT, today=dt.date.today()
+        "entries/new.html", village=village, form=form, chosen=chosen, photo_hint=PHOTO_HINT, today=dt.date.today(),
+        resubmitting=resubmitting,
     )
+
+
+@bp.route("/v/<slug>/entries/rejected")
+@village_view("clerk")
+def rejected(village: Village):
+    """The clerk's own rejected entries still to correct, each with its reason."""
+    found = list(db.session.execute(
+        ledger.rejected_to_correct(current_user, village)
+        .options(joinedload(Entry.household).joinedload(Household.group))
+    ).scalars())
+    return render_template("entries/rejected.html", village=village, entries=found)
 
 
 @bp.route("/v/<slug>/entries/bulk", methods=["GET", "POST"])
@@ -156,7 +173,9 @@ def bulk(village: Village):
             ))
     return render_template(
         "entries/bulk.html", village=village, form=form, group_id=group_id,
-        listed=_listed_households(village, group_id), ticked=set(form.households.data or []),
+        # Every active household is listed, so one bulk entry can mix groups; ?group= only
+        # sets the page script's first filter.
+        listed=_listed_households(village, None), ticked=set(form.households.data or []),
         photo_hint=PHOTO_HINT, today=dt.date.today(),
     )
 
@@ -392,6 +411,51 @@ def _prefill(form: EntryFields, village: Village) -> None:
     day = request.args.get("day", type=dt.date.fromisoformat)
     if day is not None and day <= dt.date.today():
         form.entry_date.data = day
+
+
+def _prefill_household(form: EntryForm, village: Village) -> Optional[Household]:
+    """Choose the household named by ?household=<code> (from its page or the register)."""
+    code = request.args.get("household", "").strip()
+    household = households.get_household(village, code) if code else None
+    if household is None or not household.is_active:
+        return None
+    form.household.data = household.code
+    return household
+
+
+def _resubmitted_or_none(village: Village, entry_id) -> Optional[Entry]:
+    entry = db.session.get(Entry, int(entry_id)) if str(entry_id or "").isdigit() else None
+    return entry if entry is not None and entry.village_id == village.id else None
+
+
+def _resubmitted(village: Village, entry_id) -> Optional[Entry]:
+    """Return the rejected entry a resubmission names, refusing one that is not the clerk's to correct."""
+    if not entry_id:
+        return None
+    entry = _resubmitted_or_none(village, entry_id)
+    if entry is None:
+        raise LedgerError("要重新提交的记录不存在或不属于本村，请从“被驳回的记录”重新打开")
+    return entry
+
+
+def _prefill_resubmission(form: EntryForm, village: Village) -> Optional[Household]:
+    """Fill the form from the clerk's rejected entry ?resubmit=<id>, to correct and send again."""
+    entry = _resubmitted_or_none(village, request.args.get("resubmit", ""))
+    if entry is None:
+        return None
+    try:
+        ledger.check_resubmittable(current_user, entry)
+    except LedgerError as exc:
+        flash(str(exc), "warning")
+        return None
+    form.resubmits.data = str(entry.id)
+    form.household.data = entry.household.code
+    if entry.rule is not None and entry.rule.active:
+        form.rule.data = entry.rule_id
+    form.points.data = entry.points
+    form.entry_date.data = entry.entry_date
+    form.note.data = entry.note
+    return entry.household
 
 
 def _rule_or_none(village: Village, rule_id: Optional[int]) -> Optional[Rule]:

@@ -68,6 +68,8 @@ class EntryForm(EntryFields):
     household = StringField(
         "农户", validators=[DataRequired("请选择农户"), Length(max=200, message="农户搜索词太长")]
     )
+    # The clerk's rejected entry this one corrects (改正后重新提交), if any.
+    resubmits = HiddenField()
 
 
 class BulkForm(EntryFields):

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import cards, households
+from .. import cards, households, ledger
 from ..extensions import db
 from ..households import HouseholdError, HouseholdFields
 from ..models import DEACTIVATION_REASONS, HOUSEHOLD_STATUSES, AuditEntry, Household, Village
@@ -49,6 +49,7 @@ def index(village: Village):
     return render_template(
         "households/index.html", village=village, page=page, counts=counts,
         filters=filters, kept={k: v for k, v in filters.items() if v},
+        rejected_count=ledger.rejected_count(current_user, village) if current_user.has_role("clerk") else 0,
     ), status
 
 

@@ -15,6 +15,8 @@ bp = Blueprint("public", __name__)
 # An office screen reloads itself at most every 10 s and at least once an hour.
 REFRESH_MIN_S = 10
 REFRESH_MAX_S = 3600
+# Ranking rows on one page of the big screen, in its large type.
+SCREEN_ROWS = 12
 
 
 def _village_or_404(slug: str) -> Village:
@@ -34,8 +36,18 @@ def _refresh_seconds() -> Optional[int]:
 @bp.route("/board/<slug>")
 def board(slug: str):
     village = _village_or_404(slug)
+    shown = resident.board(village)
+    refresh = _refresh_seconds()
+    screen = None
+    if shown is not None and refresh:
+        # The big screen turns the ranking's pages by itself: each reload asks for the next page.
+        rows, page, pages = resident.ranking_page(shown["ranking"], request.args.get("page", 1, type=int), SCREEN_ROWS)
+        screen = {"rows": rows, "page": page, "pages": pages,
+                  "next_url": url_for("public.board", slug=village.slug, refresh=refresh,
+                                      page=page % pages + 1)}
     return render_template(
-        "public/board.html", village=village, board=resident.board(village), refresh=_refresh_seconds(),
+        "public/board.html", village=village, board=shown, refresh=refresh, screen=screen,
+        groups=resident.ranking_by_group(village, shown["ranking"]) if shown else [],
         board_url=url_for("public.board", slug=village.slug, _external=True),
     )
 

@@ -114,19 +114,43 @@ def show_version(village: Village, quarter: str, version: int):
 @bp.route("/v/<slug>/quarters/<quarter>/publish", methods=["POST"])
 @village_view("reviewer")
 def publish(village: Village, quarter: str):
+    """Publish in two steps: the first shows what will be frozen, the second (confirm=yes) freezes it."""
     q = _quarter_or_404(quarter)
     form = PublishForm()
+    today = dt.date.today()
     if not form.validate_on_submit():
         return _page(village, q, publish_form=form)
     try:
+        preview = publication.publish_preview(village, q, today=today)
+    except PublicationError as exc:
+        return _refused(village, q, exc, publish_form=form)
+    if form.confirm.data != "yes" or form.expected.data != _signature(preview):
+        if form.confirm.data == "yes":
+            flash("您核对之后本季度的数字有变化，请重新核对再确认公示", "warning")
+        db.session.rollback()
+        form.expected.data = _signature(preview)
+        return render_template(
+            "quarters/publish_confirm.html", village=village, quarter=q, form=form, preview=preview,
+            notice_ends_on=today + dt.timedelta(days=form.notice_days.data - 1), today=today,
+        )
+    try:
         pub = publication.publish(
-            current_user, village, q, notice_days=form.notice_days.data, contact=form.contact.data or ""
+            current_user, village, q, notice_days=form.notice_days.data, contact=form.contact.data, today=today
         )
     except PublicationError as exc:
         return _refused(village, q, exc, publish_form=form)
     db.session.commit()
-    flash(f"{q.label}已公示（第{pub.version}版），公示期至 {pub.notice_ends_on}", "success")
+    flash(f"{q.label}已公示（第{pub.version}版），公示期至 {_day(pub.notice_ends_on)}", "success")
     return redirect(_quarter_url(village, q))
+
+
+def _signature(preview: publication.PublishPreview) -> str:
+    """The numbers a reviewer confirmed, written so a change between the two steps is seen."""
+    return f"{preview.version}-{preview.households}-{preview.entries}-{preview.red}-{preview.black}"
+
+
+def _day(day: dt.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 @bp.route("/v/<slug>/quarters/<quarter>/reopen", methods=["POST"])

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from wtforms import IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -21,7 +21,15 @@ class PublishForm(ChineseForm):
     notice_days = IntegerField(
         "公示天数", validators=[InputRequired("请填写公示天数"), NumberRange(1, 60, "公示期应在1到60天之间")]
     )
-    contact = StringField("异议联系人及电话", validators=[Length(max=200, message="联系方式不能超过200个字")])
+    contact = StringField(
+        "异议联系人及电话",
+        validators=[DataRequired("请填写异议联系人及电话，公示上要写明村民对公示有异议时找谁"),
+                    Length(max=200, message="联系方式不能超过200个字")],
+    )
+    # The second step: "yes" once the reviewer has read what will be frozen; ``expected``
+    # carries the numbers they read, so a change in between shows the confirmation again.
+    confirm = HiddenField()
+    expected = HiddenField()
 
 
 class ReopenForm(ChineseForm):

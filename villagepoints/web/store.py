@@ -9,7 +9,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from .. import households, store
+from .. import households, ledger, store
 from ..extensions import db
 from ..ledger import LedgerError
 from ..models import STOCK_KINDS, STOCK_SOURCES, Household, Item, Redemption, StockMovement, Village
@@ -246,6 +246,8 @@ def _receipt_page(village: Village, redemption: Redemption, void_form: VoidForm)
     return render_template(
         "store/receipt.html", village=village, r=redemption, void_form=void_form,
         can_void=not redemption.is_voided and current_user.has_role("storekeeper"),
+        # A voided receipt's 兑换后余额 is stale: its points went back, and others may have moved since.
+        balance_now=ledger.balance(redemption.household_id) if redemption.is_voided else None,
     )
 
 

@@ -53,6 +53,14 @@ class SettingsForm(ChineseForm):
     objection_contact = StringField(
         "异议联系人及电话", validators=[Length(max=200, message="异议联系方式不能超过200个字")]
     )
+    red_list_title = StringField(
+        "红榜的公开名称",
+        validators=[DataRequired("请填写红榜的公开名称"), Length(max=10, message="红榜的公开名称不能超过10个字")],
+    )
+    black_list_title = StringField(
+        "黑榜的公开名称",
+        validators=[DataRequired("请填写黑榜的公开名称"), Length(max=10, message="黑榜的公开名称不能超过10个字")],
+    )
 
 
 class GroupNameForm(ChineseForm):
