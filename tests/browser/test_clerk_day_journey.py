@@ -11,6 +11,8 @@ from villagepoints import households, ledger, rules, villages
 from villagepoints.extensions import db
 from villagepoints.models import User
 
+from .conftest import scripts_ready
+
 pytestmark = pytest.mark.browser
 
 PASSWORD = "browser-pass-42"
@@ -53,7 +55,7 @@ def test_clerk_on_a_phone_lands_on_the_register_taps_through_and_corrects_a_reje
     assert page.url.endswith("/v/jiangba/households")
     expect(page.locator(".rejected-notice")).to_contain_text("1 条被驳回")
     # The register reads as cards: no header row, nothing to scroll sideways.
-    page.wait_for_selector("html[data-ready~=rows]", state="attached")
+    scripts_ready(page, "rows")
     expect(page.locator("table.register thead")).to_be_hidden()
     assert _fits(page)
     card = page.locator("table.register tbody tr", has_text="李四")
@@ -84,7 +86,7 @@ def test_clerk_on_a_phone_lands_on_the_register_taps_through_and_corrects_a_reje
 
     # The entries list is cards too, and a tap on a card opens its entry.
     page.goto("/v/jiangba/entries")
-    page.wait_for_selector("html[data-ready~=rows]", state="attached")
+    scripts_ready(page, "rows")
     assert _fits(page)
     page.locator("table.entries tbody tr").first.locator("td[data-label=细则]").click()
     page.wait_for_url("**/v/jiangba/entries/*")

@@ -11,6 +11,8 @@ from villagepoints import households, ledger, rules, villages
 from villagepoints.extensions import db
 from villagepoints.models import User
 
+from .conftest import scripts_ready
+
 pytestmark = pytest.mark.browser
 
 PASSWORD = "browser-pass-42"
@@ -62,7 +64,7 @@ def _open(browser, live_server, viewport, username: str):
 
 
 def _summary_is_where_the_eye_is(page, text: str) -> None:
-    page.wait_for_selector("html[data-ready~=errors]", state="attached")
+    scripts_ready(page, "errors")
     summary = page.locator(".error-summary")
     expect(summary).to_be_visible()
     expect(summary).to_contain_text(text)
@@ -96,7 +98,7 @@ def test_clerk_bulk_entry_without_the_photo_its_rule_needs_opens_at_the_summary_
     page = _open(browser, live_server, PHONE, "clerk-li")
     keep_pages(page)
     page.goto("/v/jiangba/entries/bulk")
-    page.wait_for_selector("html[data-ready~=bulk]", state="attached")
+    scripts_ready(page, "bulk")
     # The rule comes first on the phone, above the list of households.
     assert in_view(page, "#rule")
     option = page.locator("#rule option", has_text="M03").get_attribute("value")

@@ -1,7 +1,7 @@
 """village public titles of the red and black lists; an entry names the rejected entry it resubmits
 
 Revision ID: 0010
-Revises: 0011
+Revises: 0009
 Create Date: 2026-12-01 09:40:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0010'
-down_revision = '0011'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
