@@ -70,7 +70,9 @@ def test_an_application_goes_household_clerk_reviewer_and_is_then_counted(app, w
     reviewer = web.__class__(app.test_client())
     reviewer.login("reviewer1")
     reviewer.get("/v/jiangba/review")
-    reviewer.post("/v/jiangba/review/approve", {"ids": str(entry_id)})
+    with app.app_context():
+        version = db.session.get(Entry, entry_id).version
+    reviewer.post("/v/jiangba/review/approve", {"ids": str(entry_id), f"version-{entry_id}": str(version)})
     with app.app_context():
         assert db.session.get(Entry, entry_id).status == "approved"
         assert db.session.get(Entry, entry_id).created_by_name == "clerk1"
@@ -146,7 +148,7 @@ def test_applications_obey_caps_and_quarter_locks_like_any_entry(app, world, ctx
     ledger.make_entry(None, village, household, rule, TODAY, 4, approve=True)
     with pytest.raises(ledger.CapExceeded, match="每季度上限 4 分"):
         applications.apply(household, rule, TODAY, "又一次", storage_root=app.instance_path)
-    publication.publish(None, village, PAST, today=TODAY)
+    publication.publish(None, village, PAST, contact="村委会", today=TODAY)
     with pytest.raises(ledger.QuarterLocked, match="已公示"):
         applications.apply(household, rule, PAST.last_day, "上季度的事", storage_root=app.instance_path)
     with pytest.raises(ledger.FutureDate):

@@ -133,7 +133,7 @@ def test_own_page_shows_scores_lists_balance_and_history_but_no_personal_data(ap
         h = household(zhang)
         ledger.make_entry(None, village, h, rules.rule_by_code(village, "P06"), PAST.first_day, 8, evidence=True)
         ledger.make_entry(None, village, h, rules.rule_by_code(village, "P01"), TODAY, None, evidence=True)
-        publication.publish(None, village, PAST, today=TODAY)
+        publication.publish(None, village, PAST, contact="村委会", today=TODAY)
         db.session.commit()
         now_points = ledger.scores_for(h).quarter_score
     token = issue(app, zhang)

@@ -33,7 +33,7 @@ def book_world(app):
         store.redeem(keeper, village, zhang, {soap.id: 1}, today=dt.date(YEAR, 8, 1))
         voided = store.redeem(keeper, village, zhang, {soap.id: 1}, today=dt.date(YEAR, 8, 2))
         store.void(keeper, voided, "拿错了", today=dt.date(YEAR, 8, 2))
-        publication.publish(None, village, Quarter(YEAR, 1), today=TODAY)
+        publication.publish(None, village, Quarter(YEAR, 1), contact="村委会", today=TODAY)
         db.session.commit()
         return {"household": zhang.id, "code": zhang.code, "keeper": keeper.username}
 

@@ -25,7 +25,6 @@ MAX_HOUSEHOLDS = 20_000
 SEED = 20240601
 GROUPS = ("一组", "二组", "三组", "四组", "五组", "六组")
 DEMO_ROLES = ("clerk", "reviewer", "storekeeper", "viewer")
-DEMO_CONTACT = "村委会办公室（村部一楼），电话 0851-0000000"
 DEMO_ROLE_NAMES = {"clerk": "示范录入员", "reviewer": "示范审核员", "storekeeper": "示范超市管理员", "viewer": "示范只读用户"}
 
 # Common surnames, weighted roughly as they occur; a village is dominated by a few clans,
@@ -214,7 +213,7 @@ def _load_activity(
     ledger.record_checked(actor, village, earlier, source="import", approve=True)
     for household, title, day in honours:
         ledger.add_honour(actor, household, title, day, "镇党委")
-    published = publication.publish(actor, village, last_quarter, contact=DEMO_CONTACT, today=today)
+    published = publication.publish(actor, village, last_quarter, today=today)
 
     now = scored(this_quarter.first_day, today)
     # The clerk's latest entries wait in the review queue; a model household's entry of

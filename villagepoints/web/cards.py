@@ -24,6 +24,7 @@ from .cards_forms import AcceptForm, ApplyForm, DeclineForm, PrintCardsForm, Rei
 from .entries import PHOTO_REQUEST_BYTES, _uploads, storage_root
 from .entries_forms import PHOTO_HINT
 from .forms_base import show_error
+from .params import db_id
 
 bp = Blueprint("cards", __name__)
 
@@ -123,7 +124,8 @@ def _too_large(_e):
 # --- Printing and reissuing cards (staff) -----------------------------------------------
 
 
-def _group(village: Village, group_id: Optional[int]) -> Optional[Group]:
+def _group(village: Village, group_id) -> Optional[Group]:
+    group_id = db_id(group_id)
     if not group_id:
         return None
     group = db.session.get(Group, group_id)

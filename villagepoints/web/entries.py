@@ -31,6 +31,7 @@ from ..models import ENTRY_STATUSES, RULE_KINDS, Entry, EntryPhoto, Household, R
 from .access import personal_search, village_view
 from .forms_base import show_error
 from .entries_forms import PHOTO_HINT, BulkForm, ConfirmForm, EntryFields, EntryForm, ReverseForm, ReviewForm
+from .params import db_id
 
 bp = Blueprint("entries", __name__)
 
@@ -424,7 +425,8 @@ def _prefill_household(form: EntryForm, village: Village) -> Optional[Household]
 
 
 def _resubmitted_or_none(village: Village, entry_id) -> Optional[Entry]:
-    entry = db.session.get(Entry, int(entry_id)) if str(entry_id or "").isdigit() else None
+    entry_id = db_id(entry_id)
+    entry = db.session.get(Entry, entry_id) if entry_id else None
     return entry if entry is not None and entry.village_id == village.id else None
 
 

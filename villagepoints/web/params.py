@@ -27,6 +27,14 @@ def db_int(value: Any) -> int:
     return number
 
 
+def db_id(value: Any) -> Optional[int]:
+    """Read an id from a form or query value: a whole number the database can hold, else None."""
+    try:
+        return db_int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def _bounded(type_: Optional[Callable]) -> Optional[Callable]:
     # ``request.args.get("page", 1, type=int)`` falls back to its default on ValueError,
     # so a number too large to query by is treated like any other number that is not one.
