@@ -28,6 +28,7 @@ def register_web(app: Flask) -> None:
     from . import exports
     from . import store
     from . import health
+    from . import township
 
     for module in (
         auth, main, villages, users, households, imports, audit_log, rules, entries, review, household_records,
@@ -37,6 +38,7 @@ def register_web(app: Flask) -> None:
         exports,
         store,
         health,
+        township,
     ):
         app.register_blueprint(module.bp)
 
