@@ -184,3 +184,24 @@ def test_township_household_ranking_masks_black_names_by_each_villages_policy(bu
     real = {h.head_name for h in db.session.execute(db.select(Household)).scalars()}
     assert all(r.head_name in real and r.code for r in by_village["nancun"])
     assert all(r.reasons for r in black)
+
+
+def test_participation_history_matches_each_quarters_roll_up(built):
+    villages_ = townships.villages_of(townships.get_by_slug("dongxiang"))
+    history = rollup.participation_history(villages_, [Q3.previous(), Q3, Q4])
+    for quarter, column in ((Q3, 1), (Q4, 2)):
+        for row in rollup.village_rows(villages_, quarter):
+            assert history[row.village][column] == row.participation_rate
+    # In the second quarter only the household saving up for the store earned points.
+    assert all(rates[0] > 0 for rates in history.values())
+
+
+@pytest.mark.parametrize("quarter", [Q3, Q4])
+def test_dashboard_in_one_pass_gives_the_same_rows_as_the_roll_up(built, quarter):
+    villages_ = townships.villages_of(townships.get_by_slug("dongxiang"))
+    rows, best, black = rollup.dashboard(villages_, quarter, top=3)
+    assert [r.as_dict() for r in rows] == [r.as_dict() for r in rollup.village_rows(villages_, quarter)]
+    assert [r.rank for r in rows] == [r.rank for r in rollup.village_rows(villages_, quarter)]
+    # The black list holds every village's black list, published or live.
+    assert len(black) == sum(r.black for r in rows)
+    assert best and all(b.rank <= 3 for b in best)

@@ -24,7 +24,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Optional
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from .extensions import db
 from .models import AidSuspension, Entry, Group, Honour, Household, Publication, Redemption, Rule, Township, Village
@@ -75,20 +75,49 @@ class RankedHousehold:
     reasons: list[str] = field(default_factory=list)
 
 
+def _flag_sets(ids: list[int], quarter: Quarter):
+    """The few households the lists read besides scores: honoured, suspended, and with an
+    approved trigger-rule entry not reversed; each a small subquery of household ids."""
+    first, last = quarter.first_day, quarter.last_day
+    honoured = (
+        select(Honour.household_id.label("household_id"))
+        .where(Honour.village_id.in_(ids), Honour.awarded_on.between(first, last))
+        .distinct().subquery("honoured")
+    )
+    suspended = (
+        select(AidSuspension.household_id.label("household_id"))
+        .where(AidSuspension.village_id.in_(ids), AidSuspension.starts_on <= last, AidSuspension.ends_on >= first)
+        .distinct().subquery("suspended")
+    )
+    # Sought by rule, as lists._triggers does: trigger rules are few, and their entries fewer.
+    reversal = db.aliased(Entry)
+    triggered = (
+        select(Entry.household_id.label("household_id"))
+        .outerjoin(reversal, and_(reversal.reverses_id == Entry.id, reversal.status == "approved"))
+        .where(
+            Entry.rule_id.in_(select(Rule.id).where(Rule.village_id.in_(ids), Rule.black_list_trigger.is_(True))),
+            Entry.status == "approved", Entry.entry_date.between(first, last),
+            # Not "reverses_id IS NULL": that draws SQLite to an index holding nearly every entry.
+            func.coalesce(Entry.reverses_id, 0) == 0,
+            reversal.id.is_(None),
+        )
+        .distinct().subquery("triggered")
+    )
+    return honoured, suspended, triggered
+
+
 def _scored(villages: list[Village], quarter: Quarter):
     """One row per household in the quarter's tally of any of the villages: score, rank in its
     village, whether it took part, and the flags the red and black lists read."""
     first, last = quarter.first_day, quarter.last_day
     ids = [v.id for v in villages]
-    points = func.coalesce(func.sum(Entry.points), 0)
     scores = (
         select(
             Household.id.label("household_id"), Household.village_id.label("village_id"),
-            (Village.base_score + points).label("score"),
+            func.coalesce(func.sum(Entry.points), 0).label("points"),
             func.count(Entry.id).label("entries"),
         )
         .select_from(Household)
-        .join(Village, Village.id == Household.village_id)
         .outerjoin(Entry, and_(
             Entry.household_id == Household.id, Entry.status == "approved",
             Entry.entry_date >= first, Entry.entry_date <= last,
@@ -98,41 +127,32 @@ def _scored(villages: list[Village], quarter: Quarter):
             or_(Household.joined_on.is_(None), Household.joined_on <= last),
             or_(Household.deactivated_on.is_(None), Household.deactivated_on >= first),
         )
-        .group_by(Household.id, Household.village_id, Village.base_score)
-        .cte("scores")
+        .group_by(Household.id, Household.village_id)
+        .subquery("scores")
     )
-    honoured = exists().where(
-        Honour.household_id == scores.c.household_id, Honour.awarded_on.between(first, last)
-    )
-    suspended = exists().where(
-        AidSuspension.household_id == scores.c.household_id,
-        AidSuspension.starts_on <= last, AidSuspension.ends_on >= first,
-    )
-    reversal = db.aliased(Entry)
-    triggered = exists().where(
-        Entry.household_id == scores.c.household_id,
-        Entry.status == "approved", Entry.entry_date.between(first, last), Entry.reverses_id.is_(None),
-        Entry.rule_id.in_(select(Rule.id).where(Rule.village_id.in_(ids), Rule.black_list_trigger.is_(True))),
-        ~exists().where(reversal.reverses_id == Entry.id, reversal.status == "approved"),
-    )
-    rank = func.rank().over(partition_by=scores.c.village_id, order_by=scores.c.score.desc())
-    below = scores.c.score < Village.base_score
-    black = or_(
-        and_(Village.black_below_base_enabled.is_(True), below),
-        and_(Village.black_aid_enabled.is_(True), suspended),
-        and_(Village.black_trigger_enabled.is_(True), triggered),
-    )
+    honoured, suspended, triggered = _flag_sets(ids, quarter)
+    score = (Village.base_score + scores.c.points)
+    below = score < Village.base_score
+    # IN (subquery): SQLite builds each small set once and looks households up in it.
+    is_honoured = scores.c.household_id.in_(select(honoured.c.household_id))
+    is_suspended = scores.c.household_id.in_(select(suspended.c.household_id))
+    is_triggered = scores.c.household_id.in_(select(triggered.c.household_id))
+    black_below = and_(Village.black_below_base_enabled.is_(True), below)
+    black_aid = and_(Village.black_aid_enabled.is_(True), is_suspended)
+    black_trigger = and_(Village.black_trigger_enabled.is_(True), is_triggered)
+    rank = func.rank().over(partition_by=scores.c.village_id, order_by=score.desc())
     return (
         select(
-            scores.c.household_id, scores.c.village_id, scores.c.score, scores.c.entries,
+            scores.c.household_id, scores.c.village_id, score.label("score"), scores.c.entries,
             rank.label("rank"), Village.base_score.label("base"), Village.red_list_size.label("red_size"),
             Village.red_top_enabled.label("red_top"),
-            case((and_(Village.red_honours_enabled.is_(True), honoured), 1), else_=0).label("honoured"),
-            case((black, 1), else_=0).label("black"),
-            case((and_(Village.black_below_base_enabled.is_(True), below), 1), else_=0).label("black_below"),
-            case((and_(Village.black_aid_enabled.is_(True), suspended), 1), else_=0).label("black_aid"),
-            case((and_(Village.black_trigger_enabled.is_(True), triggered), 1), else_=0).label("black_trigger"),
+            case((and_(Village.red_honours_enabled.is_(True), is_honoured), 1), else_=0).label("honoured"),
+            case((or_(black_below, black_aid, black_trigger), 1), else_=0).label("black"),
+            case((black_below, 1), else_=0).label("black_below"),
+            case((black_aid, 1), else_=0).label("black_aid"),
+            case((black_trigger, 1), else_=0).label("black_trigger"),
         )
+        .select_from(scores)
         .join(Village, Village.id == scores.c.village_id)
         .subquery("scored")
     )
@@ -208,8 +228,12 @@ def village_rows(villages: list[Village], quarter: Quarter) -> list[VillageRow]:
     ids = [v.id for v in villages]
     if not ids:
         return []
-    publications = _publications(ids, quarter)
-    live = _live_numbers(villages, quarter)
+    return _assemble(villages, quarter, _live_numbers(villages, quarter), _publications(ids, quarter))
+
+
+def _assemble(villages: list[Village], quarter: Quarter, live: dict[int, dict],
+              publications: dict[int, Publication]) -> list[VillageRow]:
+    ids = [v.id for v in villages]
     pending = _pending(ids, quarter)
     redeemed = _redeemed(ids, quarter)
     rows = []
@@ -237,6 +261,56 @@ def village_rows(villages: list[Village], quarter: Quarter) -> list[VillageRow]:
     return rows
 
 
+def dashboard(villages: list[Village], quarter: Quarter, top: int = 10):
+    """Return the roll-up rows, the township's top households and its black list, reading the
+    households once: per-village sums ride along as window aggregates on the few rows listed
+    (each village's first row, the township's top ``top``, and the black-listed)."""
+    ids = [v.id for v in villages]
+    if not ids:
+        return [], [], []
+    publications = _publications(ids, quarter)
+    s = _scored(villages, quarter)
+    red = and_(
+        s.c.black == 0,
+        or_(s.c.honoured == 1, and_(s.c.red_top.is_(True), s.c.rank <= s.c.red_size, s.c.score > s.c.base)),
+    )
+    w = {"partition_by": s.c.village_id}
+    frozen = list(publications)
+    inner = select(
+        s.c.village_id, s.c.household_id, s.c.score, s.c.black, s.c.black_below, s.c.black_aid, s.c.black_trigger,
+        func.row_number().over(partition_by=s.c.village_id, order_by=s.c.household_id).label("rn"),
+        # Published villages are ranked from their snapshots, so they stay out of this ranking.
+        func.rank().over(
+            order_by=(case((s.c.village_id.in_(frozen), -1), else_=s.c.score).desc() if frozen else s.c.score.desc())
+        ).label("trank"),
+        func.count().over(**w).label("n"),
+        func.sum(s.c.score).over(**w).label("total"),
+        func.sum(case((s.c.score < s.c.base, 1), else_=0)).over(**w).label("below"),
+        func.sum(case((s.c.entries > 0, 1), else_=0)).over(**w).label("part"),
+        func.sum(case((red, 1), else_=0)).over(**w).label("red"),
+        func.sum(s.c.black).over(**w).label("blacks"),
+    ).subquery("windowed")
+    listed = or_(inner.c.rn == 1, inner.c.trank <= top, inner.c.black == 1)
+    stmt = (
+        select(inner, Household.code, Household.head_name, Group.name.label("group_name"))
+        .join(Household, Household.id == inner.c.household_id)
+        .outerjoin(Group, Group.id == Household.group_id)
+        .where(listed)
+    )
+    live: dict[int, dict] = {}
+    found = []
+    for r in db.session.execute(stmt):
+        live.setdefault(r.village_id, {
+            "households": int(r.n), "total": int(r.total or 0), "below_base": int(r.below or 0),
+            "participating": int(r.part or 0), "red": int(r.red or 0), "black": int(r.blacks or 0),
+        })
+        if r.village_id not in publications and (r.trank <= top or r.black):
+            found.append(r)
+    rows = _assemble(villages, quarter, live, publications)
+    best, black = _ranking(villages, publications, found, top)
+    return rows, best, black
+
+
 def township_rows(township: Township, quarter: Quarter) -> list[VillageRow]:
     """Return the roll-up rows of the township's villages, in creation order."""
     villages = list(db.session.execute(
@@ -248,52 +322,67 @@ def township_rows(township: Township, quarter: Quarter) -> list[VillageRow]:
 def participation_history(villages: list[Village], quarters: list[Quarter]) -> dict[str, list[float]]:
     """Return each village's participation rate (0–1) over the given quarters, by village slug.
 
-    One statement per quarter over all villages: households in the tally and those with
-    an approved entry.
+    Two statements over all villages and quarters at once: households in each quarter's
+    tally, and those of them with an approved entry in that quarter.
     """
-    out = {v.slug: [] for v in villages}
-    if not villages:
+    out = {v.slug: [0.0] * len(quarters) for v in villages}
+    if not villages or not quarters:
         return out
     slugs = {v.id: v.slug for v in villages}
-    for quarter in quarters:
-        first, last = quarter.first_day, quarter.last_day
-        took_part = exists().where(
-            Entry.household_id == Household.id, Entry.status == "approved", Entry.entry_date.between(first, last)
+
+    def counted(q: Quarter):
+        return and_(
+            or_(Household.joined_on.is_(None), Household.joined_on <= q.last_day),
+            or_(Household.deactivated_on.is_(None), Household.deactivated_on >= q.first_day),
         )
-        rows = dict(
-            (vid, (int(n), int(p or 0))) for vid, n, p in db.session.execute(
-                select(Household.village_id, func.count(), func.sum(case((took_part, 1), else_=0)))
-                .where(
-                    Household.village_id.in_(list(slugs)),
-                    or_(Household.joined_on.is_(None), Household.joined_on <= last),
-                    or_(Household.deactivated_on.is_(None), Household.deactivated_on >= first),
-                )
-                .group_by(Household.village_id)
-            )
+
+    totals = db.session.execute(
+        select(Household.village_id, *[func.sum(case((counted(q), 1), else_=0)) for q in quarters])
+        .where(Household.village_id.in_(list(slugs)))
+        .group_by(Household.village_id)
+    ).all()
+    # Distinct (household, quarter) pairs straight from the entries' index, then the few
+    # pairs joined to their households: joining every entry to its household costs twice as much.
+    bucket = case(*[(Entry.entry_date.between(q.first_day, q.last_day), i) for i, q in enumerate(quarters)])
+    pairs = (
+        select(Entry.village_id.label("village_id"), Entry.household_id.label("household_id"),
+               bucket.label("bucket"))
+        .where(Entry.village_id.in_(list(slugs)), Entry.status == "approved",
+               Entry.entry_date.between(quarters[0].first_day, quarters[-1].last_day))
+        .distinct().subquery("pairs")
+    )
+    in_tally = or_(*[and_(pairs.c.bucket == i, counted(q)) for i, q in enumerate(quarters)])
+    parts = {
+        (vid, b): int(n) for vid, b, n in db.session.execute(
+            select(pairs.c.village_id, pairs.c.bucket, func.count())
+            .join(Household, Household.id == pairs.c.household_id)
+            .where(in_tally)
+            .group_by(pairs.c.village_id, pairs.c.bucket)
         )
-        for vid, slug in slugs.items():
-            n, p = rows.get(vid, (0, 0))
-            out[slug].append(round(p / n, 4) if n else 0.0)
+    }
+    for vid, *ns in totals:
+        out[slugs[vid]] = [round(parts.get((vid, i), 0) / int(n), 4) if n else 0.0 for i, n in enumerate(ns)]
     return out
 
 
-def _named(village: Village, head_name: str, group: str, black: bool) -> tuple[str, str]:
-    """Name a household as its village's black-list policy says, when it is on the black list."""
-    if not black or village.black_naming == "full":
-        return head_name, ""
-    if village.black_naming == "group":
-        return f"{group or '未分组'}某户", ""
-    return mask_name(head_name), ""
+def _mask(village: Village, row: RankedHousehold) -> None:
+    """Name a black-listed household as its village's policy says; hide its code unless in full."""
+    if village.black_naming == "full":
+        return
+    row.head_name = f"{row.group or '未分组'}某户" if village.black_naming == "group" else mask_name(row.head_name)
+    row.code = ""
 
 
 def household_ranking(villages: list[Village], quarter: Quarter, top: int = 10) -> tuple[list[RankedHousehold], list[RankedHousehold]]:
     """Return the township's top ``top`` households by quarter score (ties with the last one
     included) and its black list, across villages; black-listed households are named as
     their own village's policy says (full name, 张*, or the group only), codes hidden unless full."""
+    _rows, best, black = dashboard(villages, quarter, top)
+    return best, black
+
+
+def _ranking(villages: list[Village], publications: dict[int, Publication], found, top: int):
     by_id = {v.id: v for v in villages}
-    if not villages:
-        return [], []
-    publications = _publications(list(by_id), quarter)
     candidates: list[tuple[RankedHousehold, bool]] = []
     blacks: list[RankedHousehold] = []
     for vid, publication in publications.items():
@@ -306,47 +395,33 @@ def household_ranking(villages: list[Village], quarter: Quarter, top: int = 10) 
         for r in snap["black"]:
             blacks.append(RankedHousehold(village.slug, village.name, r["code"], r["head_name"], r["group"],
                                           r["score"], reasons=list(r["reasons"])))
-    live = [v for v in villages if v.id not in publications]
-    if live:
-        s = _scored(live, quarter)
-        township_rank = func.rank().over(order_by=s.c.score.desc())
-        ranked = select(s, township_rank.label("trank")).subquery()
-        stmt = (
-            select(ranked.c.village_id, ranked.c.score, ranked.c.black, ranked.c.black_below, ranked.c.black_aid,
-                   ranked.c.black_trigger, Household.code, Household.head_name, Group.name)
-            .join(Household, Household.id == ranked.c.household_id)
-            .outerjoin(Group, Group.id == Household.group_id)
-            .where(or_(ranked.c.trank <= top, ranked.c.black == 1))
-        )
-        for vid, score, black, below, aid, trigger, code, name, group in db.session.execute(stmt):
-            village = by_id[vid]
-            row = RankedHousehold(village.slug, village.name, code, name, group or "", int(score))
-            candidates.append((row, bool(black)))
-            if black:
-                reasons = []
-                if below:
-                    reasons.append(f"积分低于基础分（{int(score)}分）")
-                if aid:
-                    reasons.append("被歇帮")
-                if trigger:
-                    reasons.append("有黑榜事项")
-                blacks.append(RankedHousehold(village.slug, village.name, code, name, group or "", int(score),
-                                              reasons=reasons))
+    for r in found:
+        village = by_id[r.village_id]
+        score, group = int(r.score), r.group_name or ""
+        if r.trank <= top:
+            candidates.append((RankedHousehold(village.slug, village.name, r.code, r.head_name, group, score),
+                               bool(r.black)))
+        if r.black:
+            reasons = []
+            if r.black_below:
+                reasons.append(f"积分低于基础分（{score}分）")
+            if r.black_aid:
+                reasons.append("被歇帮")
+            if r.black_trigger:
+                reasons.append("有黑榜事项")
+            blacks.append(RankedHousehold(village.slug, village.name, r.code, r.head_name, group, score,
+                                          reasons=reasons))
+    by_slug = {v.slug: v for v in villages}
     candidates.sort(key=lambda c: (-c[0].score, c[0].village, c[0].code))
     best: list[RankedHousehold] = []
     for index, (row, black) in enumerate(candidates):
         row.rank = best[-1].rank if best and row.score == best[-1].score else index + 1
         if row.rank > top:
             break
-        village = next(v for v in villages if v.slug == row.village)
-        row.head_name, hidden = _named(village, row.head_name, row.group, black)
-        if black and village.black_naming != "full":
-            row.code = ""
+        if black:
+            _mask(by_slug[row.village], row)
         best.append(row)
     blacks.sort(key=lambda r: (r.score, r.village, r.code))
     for row in blacks:
-        village = next(v for v in villages if v.slug == row.village)
-        row.head_name, _ = _named(village, row.head_name, row.group, True)
-        if village.black_naming != "full":
-            row.code = ""
+        _mask(by_slug[row.village], row)
     return best, blacks

@@ -50,7 +50,10 @@ def dashboard_charts(villages, rows: list[rollup.VillageRow], quarter: Quarter) 
     history = [quarter]
     while len(history) < HISTORY_QUARTERS:
         history.insert(0, history[0].previous())
-    rates = rollup.participation_history(villages, history)
+    # The chosen quarter's rates are in the rows already; only the earlier ones are counted.
+    rates = rollup.participation_history(villages, history[:-1])
+    for row in rows:
+        rates[row.village].append(row.participation_rate)
     return [
         charts.bar_chart(f"{quarter.label}各村参与率", names,
                          [charts.Series("参与率", [round(r.participation_rate * 100, 1) for r in rows])], "%"),
@@ -82,8 +85,7 @@ def dashboard(slug: str):
         sort = "rank"
     descending = request.args.get("order", "asc" if sort in ("rank", "name") else "desc") == "desc"
     villages = townships.villages_of(township)
-    rows = rollup.village_rows(villages, quarter)
-    best, black = rollup.household_ranking(villages, quarter, TOP)
+    rows, best, black = rollup.dashboard(villages, quarter, TOP)
     choices = [Quarter.of(today)]
     while len(choices) <= PAST_QUARTERS:
         choices.append(choices[-1].previous())
