@@ -95,3 +95,19 @@ def test_store_page_carries_its_monthly_charts(built, web, make_user):
     web.login("keeper")
     page = web.get("/v/dongcun/store").get_data(as_text=True)
     assert "近12个月兑出积分" in page and "近12个月兑出件数" in page
+
+
+def test_township_participation_over_quarters_folds_many_villages_into_their_mean(app, make_village, ctx):
+    from villagepoints import rollup
+    from villagepoints.quarters import Quarter
+
+    for n in range(7):
+        make_village(f"村{n}", f"cun-{n}")
+    made = [villages.get_by_slug(f"cun-{n}") for n in range(7)]
+    rows = rollup.village_rows(made, Quarter(2026, 4))
+    chart = chart_data.township_charts(made, rows, Quarter(2026, 4))[-1]
+    assert chart.title == "近几个季度各村平均参与率（7个村）"
+    assert [s.name for s in chart.series] == ["各村平均"]
+    few = chart_data.township_charts(made[:2], rows[:2], Quarter(2026, 4))[-1]
+    assert [s.name for s in few.series] == ["村0", "村1"]
+    assert few.labels == ["2026年一季度", "2026年二季度", "2026年三季度", "2026年四季度"]

@@ -5,6 +5,7 @@ import datetime as dt
 
 from sqlalchemy import case, func, select
 
+from . import rollup
 from .charts import Chart, Series, bar_chart, distribution, line_chart
 from .extensions import db
 from .models import Entry, Household, Redemption, Village
@@ -12,6 +13,7 @@ from .quarters import Quarter
 
 HOUSEHOLD_QUARTERS = 6
 STORE_MONTHS = 12
+TOWNSHIP_QUARTERS = 4
 
 
 def _short(quarter: Quarter) -> str:
@@ -92,3 +94,35 @@ def store_charts(village: Village, today: dt.date | None = None) -> list[Chart]:
         bar_chart("近12个月兑出积分", labels, [Series("兑出积分", [points[m] for m in months])], "分"),
         bar_chart("近12个月兑出件数", labels, [Series("兑出件数", [items[m] for m in months])], "件"),
     ]
+
+
+def township_charts(villages: list[Village], rows: list[rollup.VillageRow], quarter: Quarter) -> list[Chart]:
+    """The township dashboard's charts: villages side by side, and participation over the last quarters."""
+    names = [r.name for r in rows]
+    history = [quarter]
+    while len(history) < TOWNSHIP_QUARTERS:
+        history.insert(0, history[0].previous())
+    # The chosen quarter's rates are in the rows already; only the earlier ones are counted.
+    rates = rollup.participation_history(villages, history[:-1])
+    for row in rows:
+        rates[row.village].append(row.participation_rate)
+    return [
+        bar_chart(f"{quarter.label}各村参与率", names,
+                  [Series("参与率", [round(r.participation_rate * 100, 1) for r in rows])], "%"),
+        bar_chart(f"{quarter.label}各村平均分", names, [Series("平均分", [r.average_score for r in rows])], "分"),
+        bar_chart(f"{quarter.label}各村红黑榜户数", names,
+                  [Series("红榜", [r.red for r in rows]), Series("黑榜", [r.black for r in rows])], "户"),
+        _participation_lines(villages, rates, [q.label.replace("年第", "年") for q in history]),
+    ]
+
+
+# More lines than this cannot be told apart on a phone.
+MAX_LINES = 6
+
+
+def _participation_lines(villages: list[Village], rates: dict[str, list[float]], labels: list[str]) -> Chart:
+    if len(villages) <= MAX_LINES:
+        return line_chart("近几个季度各村参与率", labels,
+                          [Series(v.name, [round(x * 100, 1) for x in rates[v.slug]]) for v in villages], "%")
+    mean = [round(sum(rates[v.slug][i] for v in villages) / len(villages) * 100, 1) for i in range(len(labels))]
+    return line_chart(f"近几个季度各村平均参与率（{len(villages)}个村）", labels, [Series("各村平均", mean)], "%")

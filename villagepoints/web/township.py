@@ -7,7 +7,8 @@ from urllib.parse import quote
 
 from flask import Blueprint, abort, render_template, request, send_file
 from flask_login import login_required
-from .. import charts, rollup, townships
+
+from .. import chart_data, rollup, townships
 from ..exports import XLSX_MIMETYPE
 from ..exports import township as township_export
 from ..quarters import BadQuarter, Quarter
@@ -17,7 +18,6 @@ bp = Blueprint("township", __name__)
 
 # The quarter picker offers the current quarter and this many before it.
 PAST_QUARTERS = 7
-HISTORY_QUARTERS = 4
 TOP = 10
 SORTS = {
     "rank": "名次", "name": "村", "households": "参评户数", "participating": "参与户数",
@@ -42,29 +42,6 @@ def _sorted(rows: list[rollup.VillageRow], key: str, descending: bool) -> list[r
     if key == "name":
         return sorted(rows, key=lambda r: r.village, reverse=descending)
     return sorted(rows, key=lambda r: (getattr(r, key), r.rank), reverse=descending)
-
-
-def dashboard_charts(villages, rows: list[rollup.VillageRow], quarter: Quarter) -> list[charts.Chart]:
-    """Build the dashboard's charts: villages side by side, and participation over the last quarters."""
-    names = [r.name for r in rows]
-    history = [quarter]
-    while len(history) < HISTORY_QUARTERS:
-        history.insert(0, history[0].previous())
-    # The chosen quarter's rates are in the rows already; only the earlier ones are counted.
-    rates = rollup.participation_history(villages, history[:-1])
-    for row in rows:
-        rates[row.village].append(row.participation_rate)
-    return [
-        charts.bar_chart(f"{quarter.label}各村参与率", names,
-                         [charts.Series("参与率", [round(r.participation_rate * 100, 1) for r in rows])], "%"),
-        charts.bar_chart(f"{quarter.label}各村平均分", names,
-                         [charts.Series("平均分", [r.average_score for r in rows])], "分"),
-        charts.bar_chart(f"{quarter.label}各村红黑榜户数", names,
-                         [charts.Series("红榜", [r.red for r in rows]), charts.Series("黑榜", [r.black for r in rows])],
-                         "户"),
-        charts.line_chart("近几个季度各村参与率", [q.label.replace("年第", "年") for q in history],
-                          [charts.Series(v.name, [round(x * 100, 1) for x in rates[v.slug]]) for v in villages], "%"),
-    ]
 
 
 @bp.route("/townships")
@@ -94,7 +71,7 @@ def dashboard(slug: str):
         rows=_sorted(rows, sort, descending), sort=sort, descending=descending, sorts=SORTS,
         unpublished=[r for r in rows if r.published is None],
         backlog=sorted((r for r in rows if r.pending), key=lambda r: -r.pending),
-        best=best, black=black, top=TOP, charts=dashboard_charts(villages, rows, quarter),
+        best=best, black=black, top=TOP, charts=chart_data.township_charts(villages, rows, quarter),
     )
 
 
