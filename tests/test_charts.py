@@ -13,7 +13,7 @@ import township_world as world
 def test_a_bar_chart_scales_to_its_box_and_says_its_numbers_in_words():
     chart = charts.bar_chart("各村参与率", ["东村", "南村"], [charts.Series("参与率", [62.5, 40])], "%")
     svg = str(chart.svg)
-    assert svg.startswith('<svg class="chart" viewBox="0 0 640 300" width="100%" role="img"')
+    assert svg.startswith('<svg class="chart" viewBox="0 0 480 300" width="100%" role="img"')
     assert 'aria-label="各村参与率。参与率：东村62.5%，南村40%。"' in svg
     assert "<title>各村参与率。参与率：东村62.5%，南村40%。</title>" in svg
     assert chart.rows == [["东村", "62.5"], ["南村", "40"]]
@@ -62,7 +62,7 @@ def test_household_charts_follow_its_approved_entries_by_quarter(built):
         score, plus_minus = chart_data.household_charts(h, today=dt.date(2026, 11, 18))
         q3 = [e for e in world.entries_of(village)
               if e.household_id == h.id and e.status == "approved" and dt.date(2026, 7, 1) <= e.entry_date <= dt.date(2026, 9, 30)]
-        assert score.labels[-2:] == ["2026Q3", "2026Q4"]
+        assert score.labels[-2:] == ["2026年三季", "2026年四季"]
         assert score.series[0].values[-2] == 100 + sum(e.points for e in q3)
         assert plus_minus.series[0].values[-2] == sum(e.points for e in q3 if e.kind == "plus")
         assert plus_minus.series[1].values[-2] == -sum(e.points for e in q3 if e.kind == "minus")
@@ -110,4 +110,4 @@ def test_township_participation_over_quarters_folds_many_villages_into_their_mea
     assert [s.name for s in chart.series] == ["各村平均"]
     few = chart_data.township_charts(made[:2], rows[:2], Quarter(2026, 4))[-1]
     assert [s.name for s in few.series] == ["村0", "村1"]
-    assert few.labels == ["2026年一季度", "2026年二季度", "2026年三季度", "2026年四季度"]
+    assert few.labels == ["2026年一季", "2026年二季", "2026年三季", "2026年四季"]

@@ -17,7 +17,8 @@ TOWNSHIP_QUARTERS = 4
 
 
 def _short(quarter: Quarter) -> str:
-    return f"{quarter.year}Q{quarter.number}"
+    """A quarter short enough for an axis, still in words: 2026年三季."""
+    return f"{quarter.year}年{'一二三四'[quarter.number - 1]}季"
 
 
 def household_charts(household: Household, today: dt.date | None = None) -> list[Chart]:
@@ -112,7 +113,7 @@ def township_charts(villages: list[Village], rows: list[rollup.VillageRow], quar
         bar_chart(f"{quarter.label}各村平均分", names, [Series("平均分", [r.average_score for r in rows])], "分"),
         bar_chart(f"{quarter.label}各村红黑榜户数", names,
                   [Series("红榜", [r.red for r in rows]), Series("黑榜", [r.black for r in rows])], "户"),
-        _participation_lines(villages, rates, [q.label.replace("年第", "年") for q in history]),
+        _participation_lines(villages, rates, [_short(q) for q in history]),
     ]
 
 
