@@ -90,6 +90,11 @@ def main() -> int:
     )
     parser.add_argument("--imports-only", action="store_true", help="time only the two imports")
     parser.add_argument(
+        "--county-scale", type=float, default=1.0,
+        help="build the county at this fraction of its size (0.1: 5 villages, 10,000 households)",
+    )
+    parser.add_argument("--only-county", action="store_true", help="skip every figure but the county's")
+    parser.add_argument(
         "--county", action="store_true",
         help=f"also build a county ({COUNTY_VILLAGES} villages, {COUNTY_ENTRIES:,} entries; takes minutes) and tally it",
     )
@@ -112,32 +117,47 @@ def main() -> int:
         with app.app_context():
             _fresh_schema()
         results = []
+        if args.only_county:
+            args.county = True
         with app.app_context():
-            results += bench_import(tmp_path, args.households)
+            if not args.only_county:
+                results += bench_import(tmp_path, args.households)
         with app.app_context():
-            results += bench_entry_import(tmp_path, args.entry_rows)
+            if not args.only_county:
+                results += bench_entry_import(tmp_path, args.entry_rows)
         if args.imports_only:
             with app.app_context():
                 db.engine.dispose()
             _print_table(results)
             return 0
         with app.app_context():
-            results += bench_register(app, args.register_households, args.runs)
+            if not args.only_county:
+                results += bench_register(app, args.register_households, args.runs)
         with app.app_context():
-            results += bench_tally(app, TALLY_GOAL_HOUSEHOLDS, TALLY_GOAL_ENTRIES, args.tally_runs, args.runs)
+            if not args.only_county:
+                results += bench_tally(app, TALLY_GOAL_HOUSEHOLDS, TALLY_GOAL_ENTRIES, args.tally_runs, args.runs)
         with app.app_context():
-            results += bench_quarter_pages(app, TALLY_GOAL_HOUSEHOLDS, TALLY_GOAL_ENTRIES, args.tally_runs)
+            if not args.only_county:
+                results += bench_quarter_pages(app, TALLY_GOAL_HOUSEHOLDS, TALLY_GOAL_ENTRIES, args.tally_runs)
         with app.app_context():
-            results += bench_points(app, args.runs)
+            if not args.only_county:
+                results += bench_points(app, args.runs)
         with app.app_context():
-            results += bench_exports(NOTICE_GOAL_HOUSEHOLDS, args.export_register_households, args.export_runs)
+            if not args.only_county:
+                results += bench_exports(NOTICE_GOAL_HOUSEHOLDS, args.export_register_households, args.export_runs)
         with app.app_context():
-            results += bench_store(app, args.store_redemptions, args.runs)
+            if not args.only_county:
+                results += bench_store(app, args.store_redemptions, args.runs)
         if args.county:
             with app.app_context():
-                results += bench_county(COUNTY_VILLAGES, COUNTY_HOUSEHOLDS, COUNTY_ENTRIES)
+                scale = args.county_scale
+                results += bench_county(max(1, round(COUNTY_VILLAGES * scale)), round(COUNTY_HOUSEHOLDS * scale),
+                                        round(COUNTY_ENTRIES * scale))
             with app.app_context():
-                results += bench_county_store(app, args.runs)
+                results += bench_township(app, args.runs)
+            if not args.only_county:
+                with app.app_context():
+                    results += bench_county_store(app, args.runs)
         with app.app_context():
             db.engine.dispose()
     _print_table(results)
@@ -397,6 +417,70 @@ def bench_county(village_count: int, households: int, entries: int) -> list[tupl
         ("　同样的记录，裸 SQL GROUP BY 一次汇总全县", f"{floor:.2f} s", f"逐村汇总用时为其 {total / floor:.1f} 倍"),
         (f"全县每个村的季度汇总+红黑榜（{village_count} 个村）", f"{with_lists:.2f} s", "（无目标，仅供参考）"),
     ]
+
+
+TOWNSHIP_GOAL_S = {"sqlite": 2.0, "postgresql": 1.0}
+TOWNSHIP_GOAL_RATIO = 2.0
+
+
+def bench_township(app, runs: int) -> list[tuple[str, str, str]]:
+    """Put the county's villages in one township and time its roll-up for one quarter (the
+    `township` command and the dashboard's table) beside the bare SQL GROUP BY over the same
+    rows, then the whole dashboard page (table, township-wide ranking, charts over 4 quarters)."""
+    from villagepoints import rollup, townships
+
+    county = list(db.session.execute(
+        db.select(Village).where(Village.slug.like("bench-county-%")).order_by(Village.id)
+    ).scalars())
+    township = townships.create_township(None, "县测速镇", "bench-county-town", [v.slug for v in county])
+    password = secrets.token_urlsafe(12)
+    accounts.create_user(None, "bench-town-viewer", password, "township_viewer", township=township)
+    db.session.commit()
+    backend = db.session.connection().dialect.name
+    rollup.village_rows(county, BENCH_QUARTER)  # warm the caches, as the floor is
+    db.session.rollback()
+    times = []
+    for _ in range(max(3, runs // 4)):
+        started = time.perf_counter()
+        rows = rollup.village_rows(county, BENCH_QUARTER)
+        times.append(time.perf_counter() - started)
+        db.session.rollback()
+    rolled = statistics.median(times)
+    floor = _bare_rollup_ms([v.id for v in county], max(3, runs // 4)) / 1000
+    households = sum(r.households for r in rows)
+    full = (len(county), households) == (COUNTY_VILLAGES, COUNTY_HOUSEHOLDS)
+    goal = TOWNSHIP_GOAL_S.get(backend, 2.0)
+    client = _logged_in(app, "bench-town-viewer", password)
+    page, status = _median_get_ms(client, f"/t/{township.slug}?quarter={BENCH_QUARTER}", max(3, runs // 4))
+    ratio = rolled / floor if floor else float("inf")
+    return [
+        (f"乡镇汇总一个季度（{len(county)} 个村、{households:,} 户，township 命令和看板的表）", f"{rolled:.2f} s",
+         _verdict(rolled, goal, "s", full)),
+        ("　同样的行，裸 SQL GROUP BY 一次", f"{floor:.2f} s",
+         f"汇总用时为其 {ratio:.1f} 倍（目标 ≤ {TOWNSHIP_GOAL_RATIO:g} 倍：{'达标' if ratio <= TOWNSHIP_GOAL_RATIO else '未达标'}）"),
+        ("乡镇看板整页（表、全乡镇排名和黑榜、4 个季度的图表）",
+         f"HTTP {status}" if page is None else f"{page / 1000:.2f} s", "（无目标，仅供参考）"),
+    ]
+
+
+def _bare_rollup_ms(village_ids: list[int], runs: int) -> float:
+    """Time the bare SQL under the roll-up: households in the quarter joined to their approved
+    entries, summed per village in one GROUP BY."""
+    stmt = db.text(
+        "SELECT h.village_id, COUNT(DISTINCT h.id), COALESCE(SUM(e.points), 0), COUNT(e.id)"
+        " FROM households h LEFT JOIN entries e ON e.household_id = h.id AND e.status = 'approved'"
+        " AND e.entry_date BETWEEN :first AND :last"
+        " WHERE h.village_id IN :ids GROUP BY h.village_id"
+    ).bindparams(db.bindparam("ids", expanding=True))
+    params = {"ids": village_ids, "first": BENCH_QUARTER.first_day, "last": BENCH_QUARTER.last_day}
+    db.session.execute(stmt, params).all()
+    times = []
+    for _ in range(max(runs, 1)):
+        started = time.perf_counter()
+        db.session.execute(stmt, params).all()
+        times.append((time.perf_counter() - started) * 1000)
+        db.session.rollback()
+    return statistics.median(times)
 
 
 def build_scored_village(

@@ -11,7 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import audit, throttle
 from .extensions import db
-from .models import ROLES, User, Village, utcnow
+from .models import ROLE_LABELS, ROLES, TOWNSHIP_ROLES, Township, User, Village, utcnow
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -37,8 +37,10 @@ def create_user(
     role: str,
     villages: Iterable[Village] = (),
     display_name: str = "",
+    township: Optional[Township] = None,
 ) -> User:
-    """Add a user with a hashed password, scoped to the given villages."""
+    """Add a user with a hashed password, scoped to the given villages (or, for a
+    township role, to every village of the township)."""
     username = (username or "").strip()
     if not username:
         raise AccountError("用户名不能为空")
@@ -48,20 +50,22 @@ def create_user(
     if role not in ROLES:
         raise AccountError(f"角色“{role}”不存在，可选：{'、'.join(ROLES)}")
     validate_password(password)
+    villages = list(villages)
+    township = _check_scope(actor, role, villages, township)
     exists = db.session.execute(db.select(User.id).filter_by(username=username)).first()
     if exists:
         raise AccountError(f"用户名“{username}”已被使用")
     user = User(username=username, role=role, display_name=display_name.strip(), active=True)
     user.set_password(password)
-    user.villages = list(villages)
+    user.villages = villages
+    user.township_id = township.id if township else None
+    user.township = township
     db.session.add(user)
     db.session.flush()
-    audit.record(
-        actor,
-        "user.create",
-        target=f"用户 {username}",
-        after={"username": username, "role": role, "villages": [v.slug for v in user.villages]},
-    )
+    after = {"username": username, "role": role, "villages": [v.slug for v in user.villages]}
+    if township is not None:
+        after["township"] = township.slug
+    audit.record(actor, "user.create", target=f"用户 {username}", after=after)
     return user
 
 
@@ -74,18 +78,27 @@ def update_user(
     display_name: str,
     active: bool,
     password: str = "",
+    township: Optional[Township] = None,
 ) -> None:
     """Change a user's role, scope, name, status and (optionally) password."""
     if role not in ROLES:
         raise AccountError(f"角色“{role}”不存在")
+    if actor is not None and not can_manage(actor, user):
+        raise AccountError(f"用户“{user.username}”不在您管理的村里，不能修改")
     _check_display_name(display_name)
+    villages = list(villages)
+    if township is None and role in TOWNSHIP_ROLES and role == user.role:
+        township = user.township
+    township = _check_scope(actor, role, villages, township, current_role=user.role)
     if password:
         validate_password(password)
     if actor is not None and actor.id == user.id and (not active or role != "admin") and user.is_admin:
         raise AccountError("不能停用自己或取消自己的管理员角色")
     before = _state(user)
     user.role = role
-    user.villages = list(villages)
+    user.villages = villages
+    user.township_id = township.id if township else None
+    user.township = township
     user.display_name = display_name.strip()
     user.active = active
     if password:
@@ -111,6 +124,51 @@ def change_password(actor: User, current: str, new: str) -> None:
     audit.record(actor, "user.password", target=f"用户 {actor.username}", summary="本人修改密码")
 
 
+def can_manage(actor: User, user: User) -> bool:
+    """Admins manage everyone; a township admin manages its township's viewers, itself, and
+    users whose villages all lie in its township."""
+    if actor.is_admin:
+        return True
+    if actor.role != "township_admin" or actor.township_id is None or user.is_admin:
+        return False
+    if user.is_township_user:
+        return user.township_id == actor.township_id
+    return bool(user.villages) and all(v.township_id == actor.township_id for v in user.villages)
+
+
+def roles_for(actor: Optional[User]) -> list[str]:
+    """Return the roles an actor may hand out: a township admin only those below its own."""
+    if actor is None or actor.is_admin:
+        return list(ROLES)
+    if actor.role == "township_admin":
+        return [r for r in ROLES if r not in ("admin", "township_admin")]
+    return []
+
+
+def _check_scope(
+    actor: Optional[User], role: str, villages: list[Village], township: Optional[Township],
+    current_role: Optional[str] = None,
+) -> Optional[Township]:
+    """Refuse a scope that does not fit the role or lies outside the actor's township."""
+    label = ROLE_LABELS[role]
+    if role in TOWNSHIP_ROLES:
+        if actor is not None and actor.role == "township_admin":
+            township = actor.township
+        if township is None:
+            raise AccountError(f"{label}要指定所属乡镇")
+        if villages:
+            raise AccountError(f"{label}看得到乡镇的全部村，不用再勾选村")
+    else:
+        township = None
+    if actor is not None and not actor.is_admin:
+        if role not in roles_for(actor) and role != current_role:
+            raise AccountError(f"您不能设置“{label}”角色")
+        outside = [v.name for v in villages if v.township_id is None or v.township_id != actor.township_id]
+        if outside:
+            raise AccountError(f"{'、'.join(outside)}不属于您的乡镇，不能分配")
+    return township
+
+
 def _check_display_name(display_name: str) -> None:
     if len((display_name or "").strip()) > 50:
         raise AccountError("显示名不能超过50个字")
@@ -120,6 +178,7 @@ def _state(user: User) -> dict:
     return {
         "role": user.role,
         "villages": [v.slug for v in user.villages],
+        "township": user.township.slug if user.township else None,
         "display_name": user.display_name,
         "active": user.active,
     }

@@ -29,13 +29,17 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
 
-ROLES = ("admin", "clerk", "reviewer", "storekeeper", "viewer")
+ROLES = ("admin", "clerk", "reviewer", "storekeeper", "viewer", "township_admin", "township_viewer")
+# Roles that reach every village of one township instead of a list of villages.
+TOWNSHIP_ROLES = ("township_admin", "township_viewer")
 ROLE_LABELS = {
     "admin": "管理员",
     "clerk": "录入员",
     "reviewer": "审核员",
     "storekeeper": "超市管理员",
     "viewer": "只读用户",
+    "township_admin": "乡镇管理员",
+    "township_viewer": "乡镇只读用户",
 }
 DEFAULT_CATEGORIES = ("一般户", "党员户", "脱贫户", "监测户", "低保户", "五保户", "村干部户")
 HOUSEHOLD_STATUSES = {"active": "在册", "inactive": "已注销"}
@@ -55,12 +59,30 @@ user_villages = Table(
 )
 
 
+class Township(db.Model):
+    """A township (乡镇): a group of villages whose township users reach all of them."""
+
+    __tablename__ = "townships"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    slug: Mapped[str] = mapped_column(String(50), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    villages: Mapped[list["Village"]] = relationship(back_populates="township", order_by="Village.id")
+
+    def __repr__(self) -> str:
+        return f"<Township {self.slug}>"
+
+
 class Village(db.Model):
     __tablename__ = "villages"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     slug: Mapped[str] = mapped_column(String(50), unique=True)
+    # A village belongs to at most one township.
+    township_id: Mapped[Optional[int]] = mapped_column(ForeignKey("townships.id"), index=True)
     base_score: Mapped[int] = mapped_column(Integer, default=100)
     require_review: Mapped[bool] = mapped_column(Boolean, default=True)
     red_list_size: Mapped[int] = mapped_column(Integer, default=3)
@@ -86,6 +108,7 @@ class Village(db.Model):
     groups: Mapped[list[Group]] = relationship(
         back_populates="village", order_by="(Group.sort_order, Group.id)"
     )
+    township: Mapped[Optional[Township]] = relationship(back_populates="villages")
 
     @property
     def categories(self) -> list[str]:
@@ -120,8 +143,11 @@ class User(UserMixin, db.Model):
     # Raised by logout and by a password change: every cookie issued before (session and
     # remember-me alike) names the old version and stops working at its next request.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The township a township admin or viewer reaches (every village in it); None for other roles.
+    township_id: Mapped[Optional[int]] = mapped_column(ForeignKey("townships.id"), index=True)
 
     villages: Mapped[list[Village]] = relationship(secondary=user_villages, order_by=Village.id)
+    township: Mapped[Optional[Township]] = relationship()
 
     def get_id(self) -> str:
         """Name the user and the session version in the login cookie: ``"12:3"``."""
@@ -151,13 +177,25 @@ class User(UserMixin, db.Model):
     def label(self) -> str:
         return self.display_name or self.username
 
+    @property
+    def is_township_user(self) -> bool:
+        return self.role in TOWNSHIP_ROLES
+
     def can_access(self, village: Village) -> bool:
-        """Admins see every village; everyone else only the villages they are scoped to."""
-        return self.is_admin or any(v.id == village.id for v in self.villages)
+        """Admins see every village; township users every village of their township and no
+        other; everyone else only the villages they are scoped to."""
+        if self.is_admin:
+            return True
+        if self.is_township_user:
+            return self.township_id is not None and village.township_id == self.township_id
+        return any(v.id == village.id for v in self.villages)
 
     def has_role(self, *roles: str) -> bool:
-        """Admins may do everything a narrower role may."""
-        return self.role == "admin" or self.role in roles
+        """Admins may do everything a narrower role may; inside its villages a township
+        admin may do everything a village admin may; a township viewer only reads."""
+        if self.role == "admin" or self.role in roles:
+            return True
+        return self.role == "township_admin" and any(r not in TOWNSHIP_ROLES for r in roles)
 
 
 class ThrottleKey(db.Model):

@@ -305,4 +305,10 @@ def villages_for(user: User) -> list[Village]:
     """Return the villages a user may open, in creation order."""
     if user.is_admin:
         return list(db.session.execute(db.select(Village).order_by(Village.id)).scalars())
+    if user.is_township_user:
+        if user.township_id is None:
+            return []
+        return list(db.session.execute(
+            db.select(Village).where(Village.township_id == user.township_id).order_by(Village.id)
+        ).scalars())
     return list(user.villages)

@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
-from .. import accounts, first_admin, households, villages
+from .. import accounts, first_admin, households, townships, villages
 from ..extensions import db
 from ..models import ROLES, User
 from .common import TEXT, one_transaction, read_password, village_or_fail
@@ -42,13 +42,17 @@ def init_db() -> None:
 @click.option("--role", type=click.Choice(ROLES), required=True, help="角色")
 @click.option("--village", "slugs", multiple=True, help="村代码，可重复")
 @click.option("--display-name", type=TEXT, default="", help="显示名")
-def create_user(name: str, role: str, slugs: tuple[str, ...], display_name: str) -> None:
+@click.option("--township", "township_slug", type=TEXT, default="", help="乡镇代码（乡镇管理员、乡镇只读用户）")
+def create_user(name: str, role: str, slugs: tuple[str, ...], display_name: str, township_slug: str) -> None:
     """Add a user; the password is read from stdin when it is not a terminal."""
     scoped = [village_or_fail(s) for s in slugs]
+    township = townships.get_by_slug(township_slug) if township_slug else None
+    if township_slug and township is None:
+        raise click.ClickException(f"找不到乡镇代码为“{township_slug}”的乡镇")
     password = read_password()
     try:
         with one_transaction():
-            accounts.create_user(None, name, password, role, scoped, display_name)
+            accounts.create_user(None, name, password, role, scoped, display_name, township=township)
     except accounts.AccountError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"已创建用户 {name}（{role}）")

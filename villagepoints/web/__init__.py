@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 
+from .. import chart_data
 from ..extensions import db, login_manager
 from ..models import (
     DEACTIVATION_REASONS,
@@ -64,7 +65,7 @@ def register_web(app: Flask) -> None:
     from . import exports
     from . import store
     from . import health
-    from . import cards, passbook
+    from . import cards, passbook, township
 
     for module in (
         auth, main, villages, users, households, imports, audit_log, rules, entries, review, household_records,
@@ -76,6 +77,7 @@ def register_web(app: Flask) -> None:
         health,
         cards,
         passbook,
+        township,
     ):
         app.register_blueprint(module.bp)
 
@@ -84,6 +86,13 @@ def register_web(app: Flask) -> None:
     login_manager.login_message_category = "warning"
 
     app.jinja_env.filters["mask_id"] = mask_id_number
+    # Chart partials (templates/charts/) fetch their own numbers, so the pages that include
+    # them need no change to their views.
+    app.jinja_env.globals.update(
+        household_charts=chart_data.household_charts,
+        quarter_charts=chart_data.quarter_charts,
+        store_charts=chart_data.store_charts,
+    )
     app.jinja_env.filters["mask_phone"] = mask_phone
 
     @app.context_processor

@@ -7,9 +7,9 @@ from typing import Callable
 from flask import abort, current_app, g, request, url_for
 from flask_login import current_user, login_required
 
-from .. import households, sqlite_tuning, villages
+from .. import households, sqlite_tuning, townships, villages
 from ..extensions import db
-from ..models import Household, Village
+from ..models import Household, Township, Village
 
 
 def village_for_user(slug: str) -> Village:
@@ -20,6 +20,16 @@ def village_for_user(slug: str) -> Village:
     if not current_user.can_access(village):
         abort(403)
     return village
+
+
+def township_for_user(slug: str) -> Township:
+    """Load the township named in the URL: admins reach every one, township users only their own."""
+    township = townships.get_by_slug(slug)
+    if township is None:
+        abort(404)
+    if not (current_user.is_admin or (current_user.is_township_user and current_user.township_id == township.id)):
+        abort(403)
+    return township
 
 
 def household_or_404(village: Village, code: str) -> Household:
@@ -52,13 +62,17 @@ def village_view(*roles: str) -> Callable:
 
 
 def role_required(*roles: str) -> Callable:
-    """Require login and one of the roles (admins always pass)."""
+    """Require login and one of the roles (admins always pass).
+
+    These pages span villages (all users, new villages, the whole audit log), so a
+    township admin passes only where it is named: its village powers stop at its villages.
+    """
 
     def decorator(view: Callable) -> Callable:
         @functools.wraps(view)
         @login_required
         def wrapped(**kwargs):
-            if not current_user.has_role(*roles):
+            if not (current_user.is_admin or current_user.role in roles):
                 abort(403)
             return view(**kwargs)
 

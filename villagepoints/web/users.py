@@ -4,9 +4,9 @@ from flask_login import current_user, login_required, login_user
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
-from .. import accounts, first_admin, villages
+from .. import accounts, first_admin, townships, villages
 from ..extensions import db
-from ..models import User, Village
+from ..models import ROLE_LABELS, Township, User, Village
 from .access import role_required
 from .users_forms import ChangePasswordForm, EditUserForm, NewUserForm
 
@@ -14,24 +14,24 @@ bp = Blueprint("users", __name__)
 
 
 @bp.route("/users")
-@role_required("admin")
+@role_required("admin", "township_admin")
 def index():
     users = db.session.execute(
         db.select(User).options(selectinload(User.villages)).order_by(User.active.desc(), User.username)
     ).scalars()
-    return render_template("users/index.html", users=list(users))
+    return render_template("users/index.html", users=[u for u in users if accounts.can_manage(current_user, u)])
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
-@role_required("admin")
+@role_required("admin", "township_admin")
 def new():
     form = NewUserForm(data={"role": "clerk"})
-    _offer_villages(form)
+    _offer_choices(form)
     if form.validate_on_submit():
         try:
             user = accounts.create_user(
                 current_user, form.username.data, form.password.data, form.role.data,
-                _chosen_villages(form), form.display_name.data or "",
+                _chosen_villages(form), form.display_name.data or "", township=_chosen_township(form),
             )
         except accounts.AccountError as exc:
             db.session.rollback()
@@ -44,16 +44,19 @@ def new():
 
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
-@role_required("admin")
+@role_required("admin", "township_admin")
 def edit(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
+    if not accounts.can_manage(current_user, user):
+        abort(404)
     form = EditUserForm(data={
         "display_name": user.display_name,
         "role": user.role,
         "villages": [v.id for v in user.villages],
+        "township": user.township_id or 0,
         "active": user.active,
     })
-    _offer_villages(form)
+    _offer_choices(form, keep_role=user.role)
     if form.validate_on_submit():
         try:
             accounts.update_user(
@@ -63,6 +66,7 @@ def edit(user_id: int):
                 display_name=form.display_name.data or "",
                 active=form.active.data,
                 password=form.password.data or "",
+                township=_chosen_township(form),
             )
         except accounts.AccountError as exc:
             db.session.rollback()
@@ -97,8 +101,25 @@ def password():
     return render_template("users/password.html", form=form)
 
 
-def _offer_villages(form) -> None:
+def _offer_choices(form, keep_role: str = "") -> None:
+    """Offer only what the signed-in user may hand out: its own villages, roles and township."""
     form.villages.choices = [SelectChoice(v.id, v.name) for v in villages.villages_for(current_user)]
+    roles = accounts.roles_for(current_user)
+    if keep_role and keep_role not in roles:
+        roles.append(keep_role)
+    form.role.choices = [SelectChoice(r, ROLE_LABELS[r]) for r in roles]
+    if current_user.is_admin:
+        offered = townships.all_townships()
+        form.township.choices = [SelectChoice(0, "（不属于乡镇）")] + [SelectChoice(t.id, t.name) for t in offered]
+    else:
+        own = current_user.township
+        form.township.choices = [SelectChoice(own.id, own.name)] if own else []
+
+
+def _chosen_township(form):
+    if not form.township.data:
+        return None
+    return db.session.get(Township, form.township.data)
 
 
 def _chosen_villages(form) -> list[Village]:

@@ -25,7 +25,11 @@ def _strip(value):
 class _UserFields(ChineseForm):
     display_name = StringField("显示名", filters=[_strip], validators=[Length(max=50, message="显示名不能超过50个字")])
     role = SelectField("角色", choices=[SelectChoice(role, label) for role, label in ROLE_LABELS.items()])
-    villages = CheckboxesField("所属村", coerce=int)
+    # The scope is checked by accounts (a township admin may give only its own villages),
+    # which says in words which village is out of reach.
+    villages = CheckboxesField("所属村", coerce=int, validate_choice=False)
+    # Only for the township roles: they reach every village of the township.
+    township = SelectField("所属乡镇", coerce=int, validate_choice=False)
 
 
 class NewUserForm(_UserFields):
