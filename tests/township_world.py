@@ -40,7 +40,7 @@ def build(seed: int = 14) -> None:
         townships.create_township(None, tname, tslug, [v[0] for v in members])
     db.session.commit()
     dongcun = villages.get_by_slug("dongcun")
-    publication.publish(None, dongcun, Q3, today=dt.date(2026, 10, 8))
+    publication.publish(None, dongcun, Q3, contact="东村村委会", today=dt.date(2026, 10, 8))
     db.session.commit()
 
 

@@ -142,6 +142,8 @@ FIELD_LABELS = {
     "reason": "理由",
     "entries": "积分记录",
     "households": "农户",
+    "township": "乡镇",
+    "village": "村",
     "title": "名称",
     "awarded_on": "获评日期",
     "granted_by": "授予单位",
