@@ -239,7 +239,7 @@ def accept(village: Village, entry_id: int):
         else:
             db.session.commit()
             flash(f"已将 {entry.household.head_name} 的申请转为积分记录 #{entry.id}"
-                  f"（{'待审核' if entry.status == 'pending' else '已生效'}）", "success")
+                  f"（{'待审核' if entry.status == 'pending' else '已通过'}）", "success")
     else:
         flash("分值应为整数", "danger")
     return redirect(url_for(".queue", slug=village.slug))
