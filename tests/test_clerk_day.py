@@ -109,3 +109,40 @@ def test_record_points_from_a_household_or_the_register_opens_with_it_chosen(sch
 def test_viewers_see_no_record_points_action_on_the_register(scheme):
     scheme.login("viewer1")
     assert "为张三记分" not in text(scheme.web.get("/v/jiangba/households"))
+
+
+def test_a_rejected_entry_the_clerk_will_not_correct_leaves_the_count(scheme):
+    first, second = make(scheme, "张三"), make(scheme, "李四")
+    reject(scheme, [first, second], "这户本季度已记过")
+    scheme.login("clerk1")
+    assert "有 <strong>2 条被驳回</strong>" in text(scheme.web.get("/v/jiangba/households"))
+    listed = scheme.web.get("/v/jiangba/entries/rejected")
+    assert f'action="/v/jiangba/entries/{first}/dismiss"' in text(listed)
+
+    done = scheme.web.post(f"/v/jiangba/entries/{first}/dismiss", {"csrf_token": input_value(listed, "csrf_token")},
+                           follow_redirects=True)
+    assert f"积分记录 #{first} 已标记为不再提交" in text(done)
+    assert f"resubmit={first}" not in text(done) and f"resubmit={second}" in text(done)
+    assert "有 <strong>1 条被驳回</strong>" in text(scheme.web.get("/v/jiangba/households"))
+    again = scheme.web.post(f"/v/jiangba/entries/{first}/dismiss", {"csrf_token": input_value(listed, "csrf_token")},
+                            follow_redirects=True)
+    assert "已标记为不再提交" in text(again)
+    with scheme.app.app_context():
+        from villagepoints.models import AuditEntry
+        row = db.session.execute(db.select(AuditEntry).filter_by(action="entry.dismiss")).scalar_one()
+        assert row.target.startswith(f"积分记录 #{first} ")
+        assert db.session.get(Entry, first).status == "rejected"  # still rejected, never counted
+
+
+def test_only_its_own_clerk_dismisses_a_rejected_entry_and_not_after_resubmitting(scheme, ctx):
+    first = make(scheme, "张三")
+    reject(scheme, [first], "分值不对")
+    village = villages.get_by_slug("jiangba")
+    clerk1, clerk2 = (db.session.execute(db.select(User).filter_by(username=u)).scalar_one() for u in ("clerk1", "clerk2"))
+    rejected = db.session.get(Entry, first)
+    with pytest.raises(ledger.NotResubmittable, match="不是您录入的"):
+        ledger.dismiss_rejected(clerk2, rejected)
+    ledger.make_entry(clerk1, village, rejected.household, rules.rule_by_code(village, "P01"), DAY, evidence=True,
+                      resubmits=rejected)
+    with pytest.raises(ledger.NotResubmittable, match="已经重新提交过"):
+        ledger.dismiss_rejected(clerk1, rejected)

@@ -252,6 +252,23 @@ def withdraw(village: Village, entry_id: int):
     return redirect(url_for(".show", slug=village.slug, entry_id=entry.id))
 
 
+@bp.route("/v/<slug>/entries/<int:entry_id>/dismiss", methods=["POST"])
+@village_view("clerk")
+def dismiss(village: Village, entry_id: int):
+    """不再提交: the clerk will not correct this rejected entry; it leaves their list."""
+    entry = entry_or_404(village, entry_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            ledger.dismiss_rejected(current_user, entry)
+        except LedgerError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            flash(f"积分记录 #{entry.id} 已标记为不再提交，不再列在被驳回的记录里", "success")
+    return redirect(url_for(".rejected", slug=village.slug))
+
+
 @bp.route("/v/<slug>/entries/<int:entry_id>/reverse", methods=["POST"])
 @village_view("reviewer")
 def reverse(village: Village, entry_id: int):
