@@ -7,11 +7,11 @@ import re
 import pytest
 
 # The shared fixtures (scheme) are used by name.
-from test_entry_pages import Scheme, input_value, scheme, text  # noqa: F401
+from test_entry_pages import PNG, Scheme, input_value, scheme, text  # noqa: F401
 
 from villagepoints import households, ledger, rules, villages
 from villagepoints.extensions import db
-from villagepoints.models import Entry, User
+from villagepoints.models import AuditEntry, Entry, EntryPhoto, User
 
 DAY = dt.date(2026, 6, 1)
 
@@ -128,7 +128,6 @@ def test_a_rejected_entry_the_clerk_will_not_correct_leaves_the_count(scheme):
                             follow_redirects=True)
     assert "已标记为不再提交" in text(again)
     with scheme.app.app_context():
-        from villagepoints.models import AuditEntry
         row = db.session.execute(db.select(AuditEntry).filter_by(action="entry.dismiss")).scalar_one()
         assert row.target.startswith(f"积分记录 #{first} ")
         assert db.session.get(Entry, first).status == "rejected"  # still rejected, never counted
@@ -146,3 +145,48 @@ def test_only_its_own_clerk_dismisses_a_rejected_entry_and_not_after_resubmittin
                       resubmits=rejected)
     with pytest.raises(ledger.NotResubmittable, match="已经重新提交过"):
         ledger.dismiss_rejected(clerk1, rejected)
+
+
+def test_a_resubmitted_entry_keeps_the_rejected_entrys_photos_without_copying_the_files(scheme):
+    scheme.login("clerk1")
+    scheme.enter("张三", "P01", entry_date=DAY.isoformat(), photos=[("门口.png", PNG), ("村道.png", PNG)])
+    with scheme.app.app_context():
+        first = db.session.execute(db.select(Entry.id).order_by(Entry.id.desc())).scalars().first()
+    reject(scheme, [first], "分值不对")
+
+    form = scheme.web.get(f"/v/jiangba/entries/new?resubmit={first}")
+    ticked = re.findall(r'<input type="checkbox" id="keep_photos-\d" name="keep_photos" value="(\d+)" checked>', text(form))
+    assert len(ticked) == 2 and "原来的照片会随记录一起提交" in text(form)
+
+    scheme.enter("张三", "P01", entry_date=DAY.isoformat(), note="改正", resubmits=str(first),
+                 token=input_value(form, "token"), keep_photos=ticked)
+    with scheme.app.app_context():
+        again = db.session.execute(db.select(Entry).filter_by(resubmits_id=first)).scalar_one()
+        old = db.session.get(Entry, first)
+        assert sorted(p.stored_name for p in again.photos) == sorted(p.stored_name for p in old.photos)
+        assert len({p.stored_name for p in again.photos}) == 2
+        assert db.session.execute(db.select(db.func.count(db.distinct(EntryPhoto.stored_name)))).scalar_one() == 2
+        new_ids = [p.id for p in again.photos]
+    shown = text(scheme.web.get(f"/v/jiangba/entries/{again.id}"))
+    assert all(f"/v/jiangba/photos/{pid}" in shown for pid in new_ids)
+    served = scheme.web.get(f"/v/jiangba/photos/{new_ids[0]}")
+    assert served.data == PNG
+    served.close()
+
+
+def test_a_resubmission_drops_the_photos_the_clerk_unticks_and_adds_new_ones(scheme):
+    scheme.login("clerk1")
+    scheme.enter("张三", "P01", entry_date=DAY.isoformat(), photos=[("门口.png", PNG), ("村道.png", PNG)])
+    with scheme.app.app_context():
+        first = db.session.execute(db.select(Entry.id).order_by(Entry.id.desc())).scalars().first()
+        kept_name, kept_id = db.session.execute(
+            db.select(EntryPhoto.stored_name, EntryPhoto.id).order_by(EntryPhoto.id)
+        ).first()
+    reject(scheme, [first], "照片不全")
+    form = scheme.web.get(f"/v/jiangba/entries/new?resubmit={first}")
+    scheme.enter("张三", "P01", entry_date=DAY.isoformat(), resubmits=str(first), token=input_value(form, "token"),
+                 keep_photos=[str(kept_id)], photos=[("补拍.png", PNG)])
+    with scheme.app.app_context():
+        again = db.session.execute(db.select(Entry).filter_by(resubmits_id=first)).scalar_one()
+        names = [p.stored_name for p in again.photos]
+        assert len(names) == 2 and kept_name in names
