@@ -221,3 +221,11 @@ def test_two_phones_applying_at_once_never_pass_the_daily_limit(app, world):
     assert Counter(outcomes) == {"ok": 1, "TooManyApplications": 3}
     with app.app_context():
         assert db.session.execute(db.select(db.func.count(Entry.id))).scalar_one() == 3
+
+
+def test_a_refused_application_opens_the_form_with_an_error_summary_linked_to_the_field(app, world, web):
+    page = apply_web(web, world, entry_date="").get_data(as_text=True)
+    form = page[page.index('class="apply-form"'):]
+    summary = form.index("data-error-summary")
+    assert summary < form.index('name="rule"')
+    assert '<a href="#entry_date">' in form[summary:form.index("</ul>")]
