@@ -99,6 +99,11 @@ def test_a_declined_application_shows_its_reason_on_the_household_page(app, worl
     clerk.get("/v/jiangba/applications")
     no_reason = clerk.post(f"/v/jiangba/applications/{entry_id}/decline", {"reason": ""}, follow_redirects=True)
     assert "请写明不通过的理由" in visible(no_reason)
+    # The refusal opens the decline form of that application with its error summary.
+    raw = no_reason.get_data(as_text=True)
+    form = raw[raw.index(f'action="/v/jiangba/applications/{entry_id}/decline"'):]
+    assert form.index("data-error-summary") < form.index(f'id="reason-{entry_id}"')
+    assert f'<a href="#reason-{entry_id}">积分申请 #{entry_id}：请写明不通过的理由' in form
     clerk.post(f"/v/jiangba/applications/{entry_id}/decline", {"reason": "当天没有组织义务劳动"})
     page = visible(web.get(f"/h/{world['token']}"))
     assert "申请未通过" in page and "未通过的理由：当天没有组织义务劳动" in page
