@@ -341,9 +341,11 @@ def check_resubmittable(actor: Optional[User], entry: Entry) -> None:
 def dismiss_rejected(actor: User, entry: Entry) -> None:
     """The clerk will not correct their rejected entry (不再提交): it leaves their "被驳回" count.
 
-    The entry row is locked first, as a resubmission locks it, so that 不再提交 and
+    The entry row is locked, after its household (the order every entry path takes, and the
+    audit row names the household), as a resubmission locks it, so that 不再提交 and
     改正后重新提交 at once cannot both pass the check.
     """
+    lock_households([entry.household_id])
     db.session.execute(
         db.select(Entry).where(Entry.id == entry.id).with_for_update().execution_options(populate_existing=True)
     ).scalar_one()
