@@ -99,6 +99,11 @@ def test_a_declined_application_shows_its_reason_on_the_household_page(app, worl
     clerk.get("/v/jiangba/applications")
     no_reason = clerk.post(f"/v/jiangba/applications/{entry_id}/decline", {"reason": ""}, follow_redirects=True)
     assert "请写明不通过的理由" in visible(no_reason)
+    # The refusal opens the decline form of that application with its error summary.
+    raw = no_reason.get_data(as_text=True)
+    form = raw[raw.index(f'action="/v/jiangba/applications/{entry_id}/decline"'):]
+    assert form.index("data-error-summary") < form.index(f'id="reason-{entry_id}"')
+    assert f'<a href="#reason-{entry_id}">积分申请 #{entry_id}：请写明不通过的理由' in form
     clerk.post(f"/v/jiangba/applications/{entry_id}/decline", {"reason": "当天没有组织义务劳动"})
     page = visible(web.get(f"/h/{world['token']}"))
     assert "申请未通过" in page and "未通过的理由：当天没有组织义务劳动" in page
@@ -221,3 +226,11 @@ def test_two_phones_applying_at_once_never_pass_the_daily_limit(app, world):
     assert Counter(outcomes) == {"ok": 1, "TooManyApplications": 3}
     with app.app_context():
         assert db.session.execute(db.select(db.func.count(Entry.id))).scalar_one() == 3
+
+
+def test_a_refused_application_opens_the_form_with_an_error_summary_linked_to_the_field(app, world, web):
+    page = apply_web(web, world, entry_date="").get_data(as_text=True)
+    form = page[page.index('class="apply-form"'):]
+    summary = form.index("data-error-summary")
+    assert summary < form.index('name="rule"')
+    assert '<a href="#entry_date">' in form[summary:form.index("</ul>")]

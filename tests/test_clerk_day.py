@@ -7,11 +7,11 @@ import re
 import pytest
 
 # The shared fixtures (scheme) are used by name.
-from test_entry_pages import Scheme, input_value, scheme, text  # noqa: F401
+from test_entry_pages import PNG, Scheme, input_value, scheme, text  # noqa: F401
 
 from villagepoints import households, ledger, rules, villages
 from villagepoints.extensions import db
-from villagepoints.models import Entry, User
+from villagepoints.models import AuditEntry, Entry, EntryPhoto, User
 
 DAY = dt.date(2026, 6, 1)
 
@@ -109,3 +109,84 @@ def test_record_points_from_a_household_or_the_register_opens_with_it_chosen(sch
 def test_viewers_see_no_record_points_action_on_the_register(scheme):
     scheme.login("viewer1")
     assert "为张三记分" not in text(scheme.web.get("/v/jiangba/households"))
+
+
+def test_a_rejected_entry_the_clerk_will_not_correct_leaves_the_count(scheme):
+    first, second = make(scheme, "张三"), make(scheme, "李四")
+    reject(scheme, [first, second], "这户本季度已记过")
+    scheme.login("clerk1")
+    assert "有 <strong>2 条被驳回</strong>" in text(scheme.web.get("/v/jiangba/households"))
+    listed = scheme.web.get("/v/jiangba/entries/rejected")
+    assert f'action="/v/jiangba/entries/{first}/dismiss"' in text(listed)
+
+    done = scheme.web.post(f"/v/jiangba/entries/{first}/dismiss", {"csrf_token": input_value(listed, "csrf_token")},
+                           follow_redirects=True)
+    assert f"积分记录 #{first} 已标记为不再提交" in text(done)
+    assert f"resubmit={first}" not in text(done) and f"resubmit={second}" in text(done)
+    assert "有 <strong>1 条被驳回</strong>" in text(scheme.web.get("/v/jiangba/households"))
+    again = scheme.web.post(f"/v/jiangba/entries/{first}/dismiss", {"csrf_token": input_value(listed, "csrf_token")},
+                            follow_redirects=True)
+    assert "已标记为不再提交" in text(again)
+    with scheme.app.app_context():
+        row = db.session.execute(db.select(AuditEntry).filter_by(action="entry.dismiss")).scalar_one()
+        assert row.target.startswith(f"积分记录 #{first} ")
+        assert db.session.get(Entry, first).status == "rejected"  # still rejected, never counted
+
+
+def test_only_its_own_clerk_dismisses_a_rejected_entry_and_not_after_resubmitting(scheme, ctx):
+    first = make(scheme, "张三")
+    reject(scheme, [first], "分值不对")
+    village = villages.get_by_slug("jiangba")
+    clerk1, clerk2 = (db.session.execute(db.select(User).filter_by(username=u)).scalar_one() for u in ("clerk1", "clerk2"))
+    rejected = db.session.get(Entry, first)
+    with pytest.raises(ledger.NotResubmittable, match="不是您录入的"):
+        ledger.dismiss_rejected(clerk2, rejected)
+    ledger.make_entry(clerk1, village, rejected.household, rules.rule_by_code(village, "P01"), DAY, evidence=True,
+                      resubmits=rejected)
+    with pytest.raises(ledger.NotResubmittable, match="已经重新提交过"):
+        ledger.dismiss_rejected(clerk1, rejected)
+
+
+def test_a_resubmitted_entry_keeps_the_rejected_entrys_photos_without_copying_the_files(scheme):
+    scheme.login("clerk1")
+    scheme.enter("张三", "P01", entry_date=DAY.isoformat(), photos=[("门口.png", PNG), ("村道.png", PNG)])
+    with scheme.app.app_context():
+        first = db.session.execute(db.select(Entry.id).order_by(Entry.id.desc())).scalars().first()
+    reject(scheme, [first], "分值不对")
+
+    form = scheme.web.get(f"/v/jiangba/entries/new?resubmit={first}")
+    ticked = re.findall(r'<input type="checkbox" id="keep_photos-\d" name="keep_photos" value="(\d+)" checked>', text(form))
+    assert len(ticked) == 2 and "原来的照片会随记录一起提交" in text(form)
+
+    scheme.enter("张三", "P01", entry_date=DAY.isoformat(), note="改正", resubmits=str(first),
+                 token=input_value(form, "token"), keep_photos=ticked)
+    with scheme.app.app_context():
+        again = db.session.execute(db.select(Entry).filter_by(resubmits_id=first)).scalar_one()
+        old = db.session.get(Entry, first)
+        assert sorted(p.stored_name for p in again.photos) == sorted(p.stored_name for p in old.photos)
+        assert len({p.stored_name for p in again.photos}) == 2
+        assert db.session.execute(db.select(db.func.count(db.distinct(EntryPhoto.stored_name)))).scalar_one() == 2
+        new_ids = [p.id for p in again.photos]
+    shown = text(scheme.web.get(f"/v/jiangba/entries/{again.id}"))
+    assert all(f"/v/jiangba/photos/{pid}" in shown for pid in new_ids)
+    served = scheme.web.get(f"/v/jiangba/photos/{new_ids[0]}")
+    assert served.data == PNG
+    served.close()
+
+
+def test_a_resubmission_drops_the_photos_the_clerk_unticks_and_adds_new_ones(scheme):
+    scheme.login("clerk1")
+    scheme.enter("张三", "P01", entry_date=DAY.isoformat(), photos=[("门口.png", PNG), ("村道.png", PNG)])
+    with scheme.app.app_context():
+        first = db.session.execute(db.select(Entry.id).order_by(Entry.id.desc())).scalars().first()
+        kept_name, kept_id = db.session.execute(
+            db.select(EntryPhoto.stored_name, EntryPhoto.id).order_by(EntryPhoto.id)
+        ).first()
+    reject(scheme, [first], "照片不全")
+    form = scheme.web.get(f"/v/jiangba/entries/new?resubmit={first}")
+    scheme.enter("张三", "P01", entry_date=DAY.isoformat(), resubmits=str(first), token=input_value(form, "token"),
+                 keep_photos=[str(kept_id)], photos=[("补拍.png", PNG)])
+    with scheme.app.app_context():
+        again = db.session.execute(db.select(Entry).filter_by(resubmits_id=first)).scalar_one()
+        names = [p.stored_name for p in again.photos]
+        assert len(names) == 2 and kept_name in names

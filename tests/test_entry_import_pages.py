@@ -138,6 +138,10 @@ def test_confirm_after_the_household_was_deactivated_imports_nothing(app, clerk)
     assert "没有导入任何数据" in text
     assert "农户 0002 李四 已注销" in text
     assert entries(app) == []
+    # The refusal opens the page as its error summary, linked to the rows it names.
+    summary = text.index("data-error-summary")
+    assert summary < text.index("import-counts") < text.index('<h2 id="problems"')
+    assert '<li><a href="#problems">有 1 行有问题，没有导入任何数据。请改正后重新导入</a></li>' in text[summary:]
 
 
 def test_a_file_that_cannot_be_read_returns_to_the_upload_page_with_the_reason(app, clerk):

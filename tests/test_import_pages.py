@@ -268,3 +268,13 @@ def test_confirming_without_the_tick_never_renames_the_household(app, clerk):
     response = clerk.post("/v/jiangba/import/confirm", fields)
     assert "没有导入任何数据" in response.get_data(as_text=True)
     assert head_names(app) == {"0001": "张三", "0002": "李四"}
+
+
+def test_a_refused_confirm_opens_the_preview_with_an_error_summary_linked_to_the_problems(app, clerk):
+    page = upload(clerk, xlsx(GOOD))
+    clerk.post("/v/jiangba/import/confirm", form_fields(page, "confirm"))
+    page = upload(clerk, xlsx(RENAMING))
+    text = clerk.post("/v/jiangba/import/confirm", form_fields(page, "preview")).get_data(as_text=True)
+    summary = text.index("data-error-summary")
+    assert summary < text.index("import-counts") < text.index('<h2 id="problems"')
+    assert '<a href="#problems">有 1 行有问题，没有导入任何数据。请改正后重新导入，或选择只导入无误的行</a>' in text

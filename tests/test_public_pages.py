@@ -253,3 +253,11 @@ def test_lookup_shows_a_negative_balance_plainly_and_tells_who_has_no_id_where_t
     assert "扣分多于得分，欠 5 分，暂时不能兑换" in page
     form = text(web.get("/board/jiangba/lookup"))
     assert "没有登记户主身份证号的农户不能在这里查询，请到村委会或找村积分管理小组（村委会 王主任）查询" in form
+
+
+def test_a_refused_lookup_opens_the_form_with_an_error_summary_linked_to_the_code(board, web):
+    page = text(lookup(web, board.codes["张三"], "0000"))
+    form = page[page.index('class="card lookup-form'):]
+    summary = form.index("data-error-summary")
+    assert summary < form.index('name="code"')
+    assert '<a href="#code">户编号或身份证号后4位不对，请核对后再查</a>' in form[summary:]

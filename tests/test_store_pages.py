@@ -111,7 +111,22 @@ def test_counter_says_how_many_points_are_missing_and_redeems_nothing(app, web, 
 def test_counter_names_the_item_short_of_stock(app, web, shop):
     web.login("keeper")
     response = confirm(web, counter(web), {shop["rice"]: 6})
-    assert "“大米”库存只剩 5袋，要兑换 6袋，还差 1袋" in text(response)
+    assert count(app, Redemption) == 0
+    # The refusal opens the form's error summary, linked to the short line's quantity.
+    page = text(response)
+    form = page[page.index('<form method="post"'):]
+    summary = form.index("data-error-summary")
+    assert summary < form.index('name="qty_')
+    assert f'<a href="#qty_{shop["rice"]}">大米：库存只剩 5袋，要兑换 6袋，还差 1袋</a>' in form[summary:]
+
+
+def test_counter_summary_lists_a_typing_slip_first_with_a_link_to_its_quantity(app, web, shop):
+    web.login("keeper")
+    response = confirm(web, counter(web), {shop["rice"]: 5000})
+    page = text(response)
+    form = page[page.index('<form method="post"'):]
+    assert form.index("没有保存：有 1 处需要改正") < form.index('name="qty_')
+    assert f'<a href="#qty_{shop["rice"]}">大米：数量应在0到999之间</a>' in form
     assert count(app, Redemption) == 0
 
 

@@ -57,8 +57,8 @@ _LEDGER_COLUMNS = {"rule": "rule", "entry_date": "entry_date", "points": "points
 class EntryImportRefused(ImportRefused):
     """Nothing was imported; ``problems`` holds the rows refused while writing, if any."""
 
-    def __init__(self, message: str, problems: Iterable[Problem] = ()) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, problems: Iterable[Problem] = (), field: str = "") -> None:
+        super().__init__(message, field)
         self.problems = list(problems)
 
 
@@ -202,7 +202,7 @@ def apply_entry_import(
     approved by 命令行.
     """
     if plan.blocked:
-        raise EntryImportRefused(f"有 {plan.refused} 行有问题，没有导入任何数据。请改正后重新导入")
+        raise EntryImportRefused(f"有 {plan.refused} 行有问题，没有导入任何数据。请改正后重新导入", field="problems")
     if not plan.rows:
         raise EntryImportRefused("文件里没有积分记录，没有导入任何数据")
     # Locked before anything is read from them, as ledger.lock_households does for make_entry,
@@ -224,7 +224,7 @@ def apply_entry_import(
         raise EntryImportRefused(
             f"有 {len({(p.sheet, p.row) for p in problems})} 行在写入时被拒绝（数据刚被他人修改），没有导入任何数据。"
             "请核对后重新导入",
-            problems,
+            problems, field="problems",
         )
     made = _record_rows(actor, village, plan.rows, households, rules, approve)
     statuses = Counter(status for _id, status in made)

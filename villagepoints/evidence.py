@@ -64,6 +64,25 @@ def attach_photos(entry: Entry, uploads: Sequence[PhotoUpload], storage_root: Pa
     return share_photos([entry], uploads, storage_root, already=len(entry.photos))
 
 
+def carry_photos(entry: Entry, photos: Sequence[EntryPhoto]) -> list[EntryPhoto]:
+    """Give an entry the same photo files as another entry of its village (改正后重新提交).
+
+    The files are linked, not copied: each new row names the same ``stored_name``.
+    """
+    made = []
+    for photo in photos:
+        if photo.entry.village_id != entry.village_id:
+            raise EvidenceError("照片不属于本村的记录", "photos")
+        copy = EntryPhoto(
+            stored_name=photo.stored_name, original_name=photo.original_name,
+            content_type=photo.content_type, size=photo.size,
+        )
+        entry.photos.append(copy)
+        made.append(copy)
+    db.session.flush()
+    return made
+
+
 def share_photos(
     entries: Sequence[Entry], uploads: Sequence[PhotoUpload], storage_root: Path, *, already: int = 0
 ) -> list[EntryPhoto]:

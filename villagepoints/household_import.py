@@ -64,7 +64,15 @@ CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
 
 
 class ImportRefused(ValueError):
-    """Nothing was imported; the message says why and what to do, in Chinese."""
+    """Nothing was imported; the message says why and what to do, in Chinese.
+
+    ``field`` names what the preview should point at: "problems" (the rows with problems)
+    or "confirm_identity" (the identity changes to tick), else "".
+    """
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(slots=True)
@@ -631,11 +639,11 @@ def apply_import(actor: Optional[User], village: Village, plan: ImportPlan) -> I
     """
     if plan.blocked:
         raise ImportRefused(
-            f"有 {plan.refused} 行有问题，没有导入任何数据。请改正后重新导入，或选择只导入无误的行"
+            f"有 {plan.refused} 行有问题，没有导入任何数据。请改正后重新导入，或选择只导入无误的行", "problems"
         )
     confirmed = {id(r) for r in plan.identity_rows}
     if any(r.identity and id(r) not in confirmed for r in plan.rows):
-        raise ImportRefused("有身份变更没有逐行确认，没有导入任何数据。请在预览里勾选确认后再导入")
+        raise ImportRefused("有身份变更没有逐行确认，没有导入任何数据。请在预览里勾选确认后再导入", "confirm_identity")
     groups = {
         g.name: g for g in db.session.execute(db.select(Group).where(Group.village_id == village.id)).scalars()
     }

@@ -334,6 +334,25 @@ def check_resubmittable(actor: Optional[User], entry: Entry) -> None:
     ).scalar_one_or_none()
     if again is not None:
         raise NotResubmittable(f"积分记录 #{entry.id} 已经重新提交过（积分记录 #{again}）")
+    if entry.dismissed_at is not None:
+        raise NotResubmittable(f"积分记录 #{entry.id} 已标记为不再提交")
+
+
+def dismiss_rejected(actor: User, entry: Entry) -> None:
+    """The clerk will not correct their rejected entry (不再提交): it leaves their "被驳回" count.
+
+    The entry row is locked, after its household (the order every entry path takes, and the
+    audit row names the household), as a resubmission locks it, so that 不再提交 and
+    改正后重新提交 at once cannot both pass the check.
+    """
+    lock_households([entry.household_id])
+    db.session.execute(
+        db.select(Entry).where(Entry.id == entry.id).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one()
+    check_resubmittable(actor, entry)
+    entry.dismissed_at = utcnow()
+    audit.record(actor, "entry.dismiss", village_id=entry.village_id, household_id=entry.household_id,
+                 target=_target(entry), summary="驳回后不再提交")
 
 
 def rejected_to_correct(actor: User, village: Village) -> Select:
@@ -346,6 +365,7 @@ def rejected_to_correct(actor: User, village: Village) -> Select:
         db.select(Entry)
         .where(
             Entry.village_id == village.id, Entry.created_by_id == actor.id, Entry.status == "rejected",
+            Entry.dismissed_at.is_(None),
             ~db.select(again.id).where(again.resubmits_id == Entry.id, again.status != "withdrawn").exists(),
         )
         .order_by(Entry.reviewed_at.desc(), Entry.id.desc())

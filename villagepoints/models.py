@@ -428,6 +428,8 @@ class Entry(db.Model):
     # The rejected entry this one corrects (改正后重新提交); the rejected one then leaves
     # its clerk's "被驳回" count.
     resubmits_id: Mapped[Optional[int]] = mapped_column(ForeignKey("entries.id"), index=True)
+    # When its clerk chose 不再提交 for a rejected entry: it then leaves the "被驳回" count.
+    dismissed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
 
     household: Mapped[Household] = relationship()
     rule: Mapped[Optional[Rule]] = relationship()

@@ -56,6 +56,7 @@ ACTION_LABELS = {
     "entry.create": "录入积分",
     "entry.update": "修改积分",
     "entry.withdraw": "撤回积分",
+    "entry.dismiss": "驳回后不再提交",
     "entry.bulk": "批量录入积分",
     "entry.approve": "审核通过积分",
     "entry.reject": "驳回积分",

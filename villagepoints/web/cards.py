@@ -212,9 +212,14 @@ def resolve(village: Village):
 @bp.route("/v/<slug>/applications")
 @village_view("clerk")
 def queue(village: Village):
+    return _queue_page(village)
+
+
+def _queue_page(village: Village, refused: tuple[int, str, str] | None = None):
+    """The queue; ``refused`` (application id, "accept" or "decline", message) opens that form's error summary."""
     return render_template(
         "cards/queue.html", village=village, waiting=applications.queue(village),
-        accept_form=AcceptForm(formdata=None), decline_form=DeclineForm(formdata=None),
+        accept_form=AcceptForm(formdata=None), decline_form=DeclineForm(formdata=None), refused=refused,
     )
 
 
@@ -235,13 +240,13 @@ def accept(village: Village, entry_id: int):
             applications.accept(current_user, entry, form.points.data)
         except LedgerError as exc:
             db.session.rollback()
-            flash(f"积分申请 #{entry_id}：{exc}", "danger")
+            return _queue_page(village, (entry_id, "accept", f"积分申请 #{entry_id}：{exc}"))
         else:
             db.session.commit()
             flash(f"已将 {entry.household.head_name} 的申请转为积分记录 #{entry.id}"
                   f"（{'待审核' if entry.status == 'pending' else '已通过'}）", "success")
     else:
-        flash("分值应为整数", "danger")
+        return _queue_page(village, (entry_id, "accept", f"积分申请 #{entry_id}：分值应为整数"))
     return redirect(url_for(".queue", slug=village.slug))
 
 
@@ -255,10 +260,10 @@ def decline(village: Village, entry_id: int):
             applications.decline(current_user, entry, form.reason.data)
         except LedgerError as exc:
             db.session.rollback()
-            flash(f"积分申请 #{entry_id}：{exc}", "danger")
+            return _queue_page(village, (entry_id, "decline", f"积分申请 #{entry_id}：{exc}"))
         else:
             db.session.commit()
             flash(f"已答复 {entry.household.head_name} 的申请：未通过", "success")
     else:
-        flash("请写明不通过的理由，农户会在本户页面上看到", "danger")
+        return _queue_page(village, (entry_id, "decline", f"积分申请 #{entry_id}：请写明不通过的理由，农户会在本户页面上看到"))
     return redirect(url_for(".queue", slug=village.slug))

@@ -102,12 +102,15 @@ def new(village: Village):
         try:
             chosen = find_household(village, form.household.data)
             rule = _rule(village, form.rule.data)
-            uploads = _uploads(form)
+            resubmits = _resubmitted(village, form.resubmits.data)
+            kept = _kept_photos(resubmits, form.keep_photos.data)
+            uploads = _uploads(form, already=len(kept))
             entry = ledger.make_entry(
                 current_user, village, chosen, rule, form.entry_date.data, form.points.data,
-                form.note.data or "", evidence=bool(uploads), token=form.token.data or None,
-                resubmits=_resubmitted(village, form.resubmits.data),
+                form.note.data or "", evidence=bool(uploads or kept), token=form.token.data or None,
+                resubmits=resubmits,
             )
+            evidence.carry_photos(entry, kept)
             evidence.attach_photos(entry, uploads, storage_root())
         except ledger.DuplicateSubmission as exc:
             db.session.rollback()
@@ -250,6 +253,23 @@ def withdraw(village: Village, entry_id: int):
             db.session.commit()
             flash(f"已撤回积分记录 #{entry.id}", "success")
     return redirect(url_for(".show", slug=village.slug, entry_id=entry.id))
+
+
+@bp.route("/v/<slug>/entries/<int:entry_id>/dismiss", methods=["POST"])
+@village_view("clerk")
+def dismiss(village: Village, entry_id: int):
+    """不再提交: the clerk will not correct this rejected entry; it leaves their list."""
+    entry = entry_or_404(village, entry_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            ledger.dismiss_rejected(current_user, entry)
+        except LedgerError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            flash(f"积分记录 #{entry.id} 已标记为不再提交，不再列在被驳回的记录里", "success")
+    return redirect(url_for(".rejected", slug=village.slug))
 
 
 @bp.route("/v/<slug>/entries/<int:entry_id>/reverse", methods=["POST"])
@@ -440,6 +460,14 @@ def _resubmitted(village: Village, entry_id) -> Optional[Entry]:
     return entry
 
 
+def _kept_photos(resubmits: Optional[Entry], ids) -> list:
+    """The rejected entry's photos the clerk left ticked, to link to the corrected entry."""
+    if resubmits is None:
+        return []
+    wanted = set(ids or [])
+    return [p for p in resubmits.photos if p.id in wanted]
+
+
 def _prefill_resubmission(form: EntryForm, village: Village) -> Optional[Household]:
     """Fill the form from the clerk's rejected entry ?resubmit=<id>, to correct and send again."""
     entry = _resubmitted_or_none(village, request.args.get("resubmit", ""))
@@ -457,6 +485,7 @@ def _prefill_resubmission(form: EntryForm, village: Village) -> Optional[Househo
     form.points.data = entry.points
     form.entry_date.data = entry.entry_date
     form.note.data = entry.note
+    form.keep_photos.data = [p.id for p in entry.photos]
     return entry.household
 
 

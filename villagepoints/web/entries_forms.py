@@ -68,8 +68,10 @@ class EntryForm(EntryFields):
     household = StringField(
         "农户", validators=[DataRequired("请选择农户"), Length(max=200, message="农户搜索词太长")]
     )
-    # The clerk's rejected entry this one corrects (改正后重新提交), if any.
+    # The clerk's rejected entry this one corrects (改正后重新提交), if any, and which of
+    # its photos come along (ticked when the form opens; the clerk may untick some).
     resubmits = HiddenField()
+    keep_photos = SelectMultipleField("原来的照片", coerce=int, validate_choice=False)
 
 
 class BulkForm(EntryFields):

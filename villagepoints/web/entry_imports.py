@@ -50,8 +50,7 @@ def confirm(village: Village):
         return uploads.not_applied(exc, "entry_import_result", "entry_imports.result", "entry_imports.upload", village)
     except EntryImportRefused as exc:
         db.session.rollback()
-        flash(str(exc), "danger")
-        return _preview(village, token, filename, also=exc.problems)
+        return _preview(village, token, filename, also=exc.problems, refusal=exc)
     except ImportRefused as exc:
         db.session.rollback()
         return _refused(village, token, exc)
@@ -79,7 +78,8 @@ def _upload_page(village: Village, form: UploadForm):
     )
 
 
-def _preview(village: Village, token: str, filename: str, also=()):
+def _preview(village: Village, token: str, filename: str, also=(), refusal: EntryImportRefused | None = None):
+    """Show the plan; ``refusal`` is why the confirm just made was refused, for the error summary."""
     try:
         plan = _plan(village, token, filename)
     except ImportRefused as exc:
@@ -94,6 +94,7 @@ def _preview(village: Village, token: str, filename: str, also=()):
     return render_template(
         "entry_imports/preview.html", village=village, plan=plan, token=token,
         problems=plan.problems[:PROBLEMS_SHOWN], sample=plan.rows[:SAMPLE_ROWS],
+        refusals=uploads.refusals(refusal, plan),
     )
 
 

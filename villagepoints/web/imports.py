@@ -63,12 +63,11 @@ def confirm(village: Village):
         return uploads.not_applied(exc, "import_result", "imports.result", "imports.upload", village)
     except household_import.ImportRefused as exc:
         db.session.rollback()
-        flash(str(exc), "danger")
-        return _preview(village, skip_invalid, create_groups, token, filename, confirmed)
+        return _preview(village, skip_invalid, create_groups, token, filename, confirmed, refusal=exc)
     except IntegrityError:
         db.session.rollback()
-        flash("导入时农户台账正好被他人修改，没有导入任何数据。请核对下面的预览后再确认一次", "danger")
-        return _preview(village, skip_invalid, create_groups, token, filename, confirmed)
+        refusal = household_import.ImportRefused("导入时农户台账正好被他人修改，没有导入任何数据。请核对下面的预览后再确认一次")
+        return _preview(village, skip_invalid, create_groups, token, filename, confirmed, refusal=refusal)
     return uploads.finish(token, "import_result", outcome, result.summary(), "imports.result", village)
 
 
@@ -100,8 +99,10 @@ def _upload_page(village: Village, form: UploadForm):
 
 
 def _preview(
-    village: Village, skip_invalid: bool, create_groups: bool, token: str, filename: str, confirmed=frozenset()
+    village: Village, skip_invalid: bool, create_groups: bool, token: str, filename: str, confirmed=frozenset(),
+    refusal: household_import.ImportRefused | None = None,
 ):
+    """Show the plan; ``refusal`` is why the confirm just made was refused, for the error summary."""
     try:
         plan = _plan(village, token, filename, skip_invalid, create_groups, confirmed)
     except household_import.ImportRefused as exc:
@@ -113,7 +114,7 @@ def _preview(
     return render_template(
         "imports/preview.html", village=village, plan=plan, token=token,
         problems=plan.problems[:PROBLEMS_SHOWN], adds=adds[:SAMPLE_ROWS], updates=updates[:PROBLEMS_SHOWN],
-        confirmed=[r.identity_key for r in plan.identity_rows],
+        confirmed=[r.identity_key for r in plan.identity_rows], refusals=uploads.refusals(refusal, plan),
     )
 
 

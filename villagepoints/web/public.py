@@ -61,8 +61,10 @@ def lookup(slug: str):
         try:
             found = resident.lookup(village, form.code.data, form.id_tail.data, request.remote_addr or "")
         except resident.LookupRefused as exc:
-            refused = str(exc)
-            status = 429 if isinstance(exc, resident.LookupThrottled) else 200
+            throttled = isinstance(exc, resident.LookupThrottled)
+            # A wrong code or ID tail (it never says which) points back at the first field.
+            refused = [(str(exc), "" if throttled else form.code.id)]
+            status = 429 if throttled else 200
         # Committed on refusal too: the recorded failure is what throttles the next guess.
         db.session.commit()
     response = make_response(

@@ -64,9 +64,18 @@ def redeem(village: Village):
             db.session.rollback()
             flash(str(exc), "info")
             return redirect(url_for(".receipt", slug=village.slug, redemption_id=earlier))
+        except store.OutOfStock as exc:
+            db.session.rollback()
+            # Each short line under its own quantity, so the error summary links to it.
+            for item, wanted, left in exc.shortages:
+                name = f"qty_{item.id}"
+                if name in form:
+                    form[name].errors = [
+                        *form[name].errors, f"库存只剩 {left}{item.unit}，要兑换 {wanted}{item.unit}，还差 {wanted - left}{item.unit}",
+                    ]
         except LedgerError as exc:
             db.session.rollback()
-            flash(str(exc), "danger")
+            show_error(form, exc)
         else:
             db.session.commit()
             flash(f"兑换成功：兑换单 {made.receipt_no}，共 {made.total_points} 分", "success")

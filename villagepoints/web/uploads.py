@@ -156,3 +156,19 @@ def show_result(key: str, template: str, upload_endpoint: str, village: Village)
 def send_template(data: bytes, download_name: str):
     """Send an import template workbook as a download."""
     return send_file(io.BytesIO(data), mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=download_name)
+
+
+# Where on a preview page each import refusal's ``field`` points (ids in the preview templates).
+REFUSAL_TARGETS = {"problems": "problems", "confirm_identity": "identity-1"}
+
+
+def refusals(refusal: Optional[Exception], plan) -> list[tuple[str, str]]:
+    """The error summary's lines for a refused import confirm: (message, id of what it names, or "")."""
+    if refusal is None:
+        return []
+    target = REFUSAL_TARGETS.get(getattr(refusal, "field", ""), "")
+    if target == "problems" and not plan.problems:
+        target = ""
+    if target == "identity-1" and not (plan.identity_rows or plan.held_back):
+        target = ""
+    return [(str(refusal), target)]
