@@ -46,7 +46,12 @@
       fetch(form.action, {
         method: "POST", body: body, credentials: "same-origin", headers: { Accept: "application/json" }
       })
-        .then(function (r) { return r.json(); })
+        .then(function (r) {
+          // A page instead of an answer: the login ran out, or the page is stale (its CSRF token).
+          return r.json().catch(function () {
+            return { found: false, message: "识别失败，请刷新页面后重试，或输入姓名、户编号" };
+          });
+        })
         .then(function (row) { pick(row, input, label, box.hasAttribute("data-photo-submit")); })
         .catch(function () { if (label) label.textContent = "网络不通，请输入姓名或户编号"; })
         .then(function () { file.value = ""; });
