@@ -38,6 +38,8 @@ DEFAULTS = {
     # Searches by ID or phone digits, per user: beyond this the register answers "wait".
     "SEARCH_MAX_PER_WINDOW": 60,
     "SEARCH_WINDOW_MINUTES": 10,
+    # Photos of cards read on the server (phones that cannot scan), per staff member in that window.
+    "SCAN_PHOTO_MAX_PER_WINDOW": 60,
     # Behind a reverse proxy (nginx), set to the number of proxies so that throttling
     # counts the resident's address, not the proxy's.
     "TRUSTED_PROXIES": 0,

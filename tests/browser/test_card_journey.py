@@ -3,9 +3,12 @@ card's address, applies for points; a clerk accepts it, a reviewer approves it, 
 household's page then counts it."""
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
+import segno
+from PIL import Image
 from playwright.sync_api import expect
 
 from villagepoints import cards, rules, villages
@@ -129,12 +132,92 @@ def test_the_store_counter_picks_a_household_by_scanning_its_card(
     page.goto("/v/jiangba/store/redeem")
     scripts_ready(page, "scan")
     expect(page.get_by_role("button", name="扫户码")).to_be_hidden()
+    expect(page.get_by_label("拍户码")).to_be_visible()
 
     page.add_init_script(FAKE_CAMERA)
     page.goto("/v/jiangba/store/redeem")
     scripts_ready(page, "scan")
     page.evaluate(f"window.__cardSeen = {live_server + '/h/' + token!r}")
+    # The browser scans by itself: the photo input would only be in the way.
+    expect(page.get_by_label("拍户码")).to_be_hidden()
     with page.expect_navigation():
         page.get_by_role("button", name="扫户码").click()
+    expect(page.locator(".counter-household h2")).to_contain_text("张三")
+    assert _fits_the_screen(page)
+
+
+NO_DETECTOR = "delete window.BarcodeDetector;"
+
+
+def _card_png(text: str) -> bytes:
+    out = io.BytesIO()
+    segno.make_qr(text, error="m").save(out, kind="png", scale=8, border=4)
+    return out.getvalue()
+
+
+def _issue(app, code: str) -> str:
+    with app.app_context():
+        token = cards.reissue(None, db.session.execute(db.select(Household).filter_by(code=code)).scalar_one()).token
+        db.session.commit()
+        return token
+
+
+def test_a_phone_that_cannot_scan_picks_the_household_by_a_photo_of_its_card_on_the_entry_form(
+    app, page, live_server, login, make_village, make_user, make_household
+):
+    make_village(require_review=False)
+    make_household(head_name="李四", group="二组", code="0007")
+    make_household(head_name="张三", group="一组", code="0001")
+    make_user("clerk-wang", "clerk", password=PASSWORD)
+    token = _issue(app, "0001")
+    page.add_init_script(NO_DETECTOR)
+    login("clerk-wang", PASSWORD)
+
+    page.goto("/v/jiangba/entries/new")
+    scripts_ready(page, "entry", "scan")
+    assert page.evaluate("'BarcodeDetector' in window") is False
+    expect(page.get_by_role("button", name="扫户码")).to_be_hidden()
+    # With the script the photo goes as soon as it is taken: no second button to press.
+    expect(page.get_by_role("button", name="识别户码")).to_be_hidden()
+    assert _fits_the_screen(page)
+    page.get_by_label("拍户码").set_input_files(
+        {"name": "card.png", "mimeType": "image/png", "buffer": _card_png(f"{live_server}/h/{token}")}
+    )
+    expect(page.locator("#household-chosen")).to_have_text("张三（0001 · 一组）")
+    expect(page.locator("#household")).to_have_value("0001")
+
+    page.locator("#rule").select_option(label="P03 参加义务劳动、公益活动（+2）")
+    page.get_by_role("button", name="保存").click()
+    expect(page.locator(".flash.success")).to_contain_text("已为 张三 记")
+
+    # A photo with no card in it: the page says so and picks nobody.
+    page.get_by_label("拍户码").set_input_files(
+        {"name": "blank.png", "mimeType": "image/png", "buffer": _blank_png()}
+    )
+    expect(page.locator("#household-chosen")).to_contain_text("没有识别到二维码")
+
+
+def _blank_png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (320, 240), (240, 240, 240)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_at_the_store_counter_a_photo_of_the_card_opens_the_household(
+    app, page, live_server, login, make_village, make_user, make_household
+):
+    make_village()
+    make_household(head_name="张三", group="一组", code="0001")
+    make_user("keeper-zhao", "storekeeper", password=PASSWORD)
+    token = _issue(app, "0001")
+    page.add_init_script(NO_DETECTOR)
+    login("keeper-zhao", PASSWORD)
+
+    page.goto("/v/jiangba/store/redeem")
+    scripts_ready(page, "scan")
+    with page.expect_navigation():
+        page.get_by_label("拍户码").set_input_files(
+            {"name": "card.png", "mimeType": "image/png", "buffer": _card_png(f"{live_server}/h/{token}")}
+        )
     expect(page.locator(".counter-household h2")).to_contain_text("张三")
     assert _fits_the_screen(page)

@@ -14,7 +14,7 @@ from flask import (
 from flask_login import current_user
 from markupsafe import Markup
 
-from .. import applications, card_pdf, cards, resident
+from .. import applications, card_pdf, card_scan, cards, resident, sqlite_tuning
 from ..evidence import MAX_PHOTO_BYTES, MAX_PHOTOS
 from ..extensions import db
 from ..ledger import LedgerError
@@ -29,12 +29,18 @@ from .params import db_id
 bp = Blueprint("cards", __name__)
 
 _UPLOAD_ENDPOINTS = {"cards.apply"}
+# One photo of a card and two short fields.
+SCAN_REQUEST_BYTES = card_scan.MAX_SCAN_BYTES + 64 * 1024
+# Where a photo of a card sends the staff member back to, with the household picked.
+SCAN_PAGES = {"entry": "entries.new", "store": "store.redeem"}
 
 
 @bp.url_value_preprocessor
 def _allow_photo_uploads(endpoint: Optional[str], _values: Optional[dict]) -> None:
     if endpoint in _UPLOAD_ENDPOINTS:
         request.max_content_length = PHOTO_REQUEST_BYTES
+    elif endpoint == "cards.scan_photo":
+        request.max_content_length = SCAN_REQUEST_BYTES
 
 
 def base_url() -> str:
@@ -117,6 +123,11 @@ def apply(token: str):
 
 @bp.errorhandler(413)
 def _too_large(_e):
+    if request.endpoint == "cards.scan_photo":
+        message = f"户码照片超过 {card_scan.MAX_SCAN_BYTES // 1024 // 1024} MB，请重新拍一张"
+        if _wants_json():
+            return jsonify({"found": False, "message": message}), 413
+        return render_template("error.html", code=413, title="照片太大", message=message), 413
     message = f"上传的照片太大。最多 {MAX_PHOTOS} 张，每张不超过 {MAX_PHOTO_BYTES // 1024 // 1024} MB，请压缩后重试。"
     return render_template("error.html", code=413, title="照片太大", message=message), 413
 
@@ -204,6 +215,44 @@ def resolve(village: Village):
         "found": True, "code": household.code, "head_name": household.head_name,
         "group": household.group.name if household.group else "",
     })
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+@bp.route("/v/<slug>/cards/scan-photo", methods=["POST"])
+@sqlite_tuning.read_only
+@village_view("clerk", "storekeeper")
+def scan_photo(village: Village):
+    """Pick a household by a photo of its card, where the browser cannot scan; nothing is stored.
+
+    The page's script asks for JSON (the answer of ``resolve``); without the script the
+    form posts here and the answer is the page again, the household picked.
+    """
+    back = request.form.get("back", "entry")
+    back = back if back in SCAN_PAGES else "entry"
+    photo = request.files.get("photo")
+    try:
+        # Counted in a write of its own, so the photo is read without holding SQLite's write lock.
+        with sqlite_tuning.write_apart(db.session):
+            card_scan.count_scan(
+                current_user, request.remote_addr or "", limit=current_app.config["SCAN_PHOTO_MAX_PER_WINDOW"],
+                window_minutes=current_app.config["SEARCH_WINDOW_MINUTES"],
+            )
+        household = card_scan.household_from_photo(village, photo.read() if photo else b"")
+    except card_scan.ScanRefused as exc:
+        status = 429 if isinstance(exc, card_scan.ScanThrottled) else 422
+        if _wants_json():
+            return jsonify({"found": False, "message": str(exc)}), status
+        flash(str(exc), "danger")
+        return redirect(url_for(SCAN_PAGES[back], slug=village.slug))
+    if _wants_json():
+        return jsonify({
+            "found": True, "code": household.code, "head_name": household.head_name,
+            "group": household.group.name if household.group else "",
+        })
+    return redirect(url_for(SCAN_PAGES[back], slug=village.slug, household=household.code))
 
 
 # --- The clerk's queue of applications ------------------------------------------------
