@@ -18,7 +18,7 @@ from PIL import Image, UnidentifiedImageError
 
 from . import cards, throttle
 from .extensions import db
-from .models import Household, HouseholdCard, User, Village, utcnow
+from .models import Household, HouseholdCard, User, Village
 
 # A phone photo is 2–6 MB; the entry form's photo limit fits any of them.
 MAX_SCAN_BYTES = 8 * 1024 * 1024
@@ -48,16 +48,13 @@ def count_scan(
     now: Optional[dt.datetime] = None,
 ) -> None:
     """Count one photo against the staff member's limit; raise ScanThrottled once it is used up."""
-    key = f"user:{actor.id}"
-    since = (now or utcnow()) - dt.timedelta(minutes=window_minutes)
-    throttle.lock("card_scan", [key])
-    done, _ = throttle.failures("card_scan", since=since, key=key)
-    if done >= limit:
+    done = throttle.spend("card_scan", f"user:{actor.id}", remote_addr, limit=limit,
+                          window_minutes=window_minutes, now=now)
+    if done:
         raise ScanThrottled(
             f"拍照识别户码过于频繁（{window_minutes}分钟内已识别{done}次），请{window_minutes}分钟后再试，"
             "或输入姓名、户编号"
         )
-    throttle.fail("card_scan", key, remote_addr, now)
 
 
 def read_qr_texts(data: bytes) -> list[str]:

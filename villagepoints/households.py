@@ -12,7 +12,7 @@ from sqlalchemy import Select, or_
 
 from . import audit, throttle
 from .extensions import db
-from .models import DEACTIVATION_REASONS, Group, Household, HouseholdCategory, User, Village, utcnow
+from .models import DEACTIVATION_REASONS, Group, Household, HouseholdCategory, User, Village
 from .personal_data import mask_id_number, mask_phone
 
 CODE_WIDTH = 4
@@ -386,16 +386,13 @@ def record_search(
     Raises SearchThrottled once the user has made ``limit`` such searches in the last
     ``window_minutes``; the search itself is then not run.
     """
-    key = f"user:{actor.id}"
-    since = (now or utcnow()) - dt.timedelta(minutes=window_minutes)
-    throttle.lock("search", [key])
-    done, _ = throttle.failures("search", since=since, key=key)
-    if done >= limit:
+    done = throttle.spend("search", f"user:{actor.id}", remote_addr, limit=limit,
+                          window_minutes=window_minutes, now=now)
+    if done:
         raise SearchThrottled(
             f"按身份证号或电话查找过于频繁（{window_minutes}分钟内已查{done}次），请{window_minutes}分钟后再试，"
             "或按姓名、户编号查找"
         )
-    throttle.fail("search", key, remote_addr, now)
     if full_data and not _TAIL.fullmatch(q.strip()):  # a last-4 search shows no more than the mask
         audit.record(actor, "household.search", village_id=village.id, target=f"{village.name} 农户台账",
                      summary=f"按完整身份证号或电话片段“{q}”查找")

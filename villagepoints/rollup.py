@@ -19,7 +19,6 @@ entries dated in a published quarter are refused, so it cannot move after publis
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import asdict, dataclass, field
 from typing import Optional

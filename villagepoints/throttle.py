@@ -70,6 +70,22 @@ def check(
         raise Throttled(f"尝试次数过多，请{window_minutes}分钟后再试")
 
 
+def spend(
+    kind: str, key: str, remote_addr: str, *, limit: int, window_minutes: int, now: Optional[dt.datetime] = None,
+) -> int:
+    """Count one use of a per-user allowance (searches by digits, card photos) under the key's lock.
+
+    Returns 0 when the use is allowed and recorded; when ``limit`` uses were made within the
+    window already, records nothing and returns how many, for the caller's refusal.
+    """
+    lock(kind, [key])
+    used, _ = failures(kind, since=(now or utcnow()) - dt.timedelta(minutes=window_minutes), key=key)
+    if used >= limit:
+        return used
+    fail(kind, key, remote_addr, now)
+    return 0
+
+
 def fail(kind: str, key: str, remote_addr: str, now: Optional[dt.datetime] = None) -> None:
     """Record one failure."""
     db.session.add(LoginFailure(kind=kind, username=key[:KEY_LENGTH], remote_addr=remote_addr[:ADDR_LENGTH],
