@@ -80,3 +80,41 @@ def test_migration_0012_signs_old_records_with_display_names(ctx):
     assert db.session.execute(
         db.select(db.func.count()).where(AuditEntry.actor == "命令行")
     ).scalar_one() == cli_rows  # names that are no login name are left alone
+
+
+# What a village's database held before this line of migrations (0006 is the last one
+# that had shipped); every such row must come through an upgrade unchanged.
+_TABLES_AT_0006 = ("villages", "groups", "households", "rules", "entries", "users", "publications",
+                   "store_items", "redemptions", "audit_log")
+
+
+def test_a_sqlite_database_full_of_data_upgrades_through_every_migration(tmp_path):
+    """Batch migrations rebuild SQLite tables; with foreign keys enforced, dropping a table
+    that rows point at (rules, villages, users, entries) used to stop `init-db` halfway."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from villagepoints import create_app, demo_data
+
+    url = f"sqlite:///{tmp_path / 'village.sqlite3'}"
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": url,
+                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+    app.instance_path = str(tmp_path / "instance")
+    with app.app_context():
+        upgrade()
+        demo_data.load_demo(None, "correct-horse-9", households_count=30)
+        db.session.commit()
+
+        def counts():
+            with db.engine.connect() as c:
+                return {t: c.execute(text(f'SELECT COUNT(*) FROM "{t}"')).scalar_one() for t in _TABLES_AT_0006}
+
+        before = counts()
+        assert before["entries"] and before["redemptions"] and before["publications"]
+        downgrade(revision="0006")
+        upgrade()
+        assert counts() == before
+        with db.engine.connect() as c:
+            assert c.execute(text("PRAGMA foreign_key_check")).fetchall() == []
+            assert c.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0012"
+        db.engine.dispose()
