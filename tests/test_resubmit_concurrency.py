@@ -3,9 +3,9 @@ on SQLite and on PostgreSQL (VP_TEST_DATABASE_URL)."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections import Counter
 
+from concurrency import at_once
 from villagepoints import accounts, households, ledger, rules, villages
 from villagepoints.extensions import db
 from villagepoints.households import HouseholdFields
@@ -32,36 +32,16 @@ def test_simultaneous_resubmissions_of_one_rejected_entry_make_one_entry(app):
         db.session.commit()
         ids = {"village": village.id, "clerk": clerk.id, "entry": entry.id, "households": [h.id for h in others]}
 
-    gate = threading.Barrier(THREADS)
-    outcomes: list[str] = []
-    guard = threading.Lock()
+    def resubmit(household_id):
+        village = db.session.get(Village, ids["village"])
+        clerk = db.session.get(User, ids["clerk"])
+        household = db.session.get(Household, household_id)
+        rejected = db.session.get(Entry, ids["entry"])
+        rule = rules.rule_by_code(village, "P03")
+        return lambda: ledger.make_entry(clerk, village, household, rule, DAY, evidence=True, resubmits=rejected,
+                                         today=dt.date(2026, 6, 30))
 
-    def run(household_id):
-        with app.app_context():
-            village = db.session.get(Village, ids["village"])
-            clerk = db.session.get(User, ids["clerk"])
-            household = db.session.get(Household, household_id)
-            rejected = db.session.get(Entry, ids["entry"])
-            rule = rules.rule_by_code(village, "P03")
-            db.session.rollback()  # every thread starts its write transaction at the gate
-            gate.wait(timeout=30)
-            try:
-                ledger.make_entry(clerk, village, household, rule, DAY, evidence=True, resubmits=rejected,
-                                  today=dt.date(2026, 6, 30))
-                db.session.commit()
-                outcome = "ok"
-            except ledger.LedgerError as exc:
-                db.session.rollback()
-                outcome = type(exc).__name__
-            with guard:
-                outcomes.append(outcome)
-
-    threads = [threading.Thread(target=run, args=(hid,)) for hid in ids["households"]]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads), "a resubmission hung"
+    outcomes = at_once(app, ids["households"], resubmit, what="a resubmission")
     assert Counter(outcomes) == Counter({"ok": 1, "NotResubmittable": THREADS - 1})
     with app.app_context():
         again = db.session.execute(db.select(Entry).filter_by(resubmits_id=ids["entry"])).scalars().all()
@@ -81,41 +61,19 @@ def test_dismissing_and_resubmitting_one_rejected_entry_at_once_lets_one_through
         db.session.commit()
         ids = {"village": village.id, "clerk": clerk.id, "entry": entry.id, "household": household.id}
 
-    gate = threading.Barrier(THREADS)
-    outcomes: list[tuple[str, str]] = []
-    guard = threading.Lock()
+    def act(step):
+        village = db.session.get(Village, ids["village"])
+        clerk = db.session.get(User, ids["clerk"])
+        household = db.session.get(Household, ids["household"])
+        rejected = db.session.get(Entry, ids["entry"])
+        rule = rules.rule_by_code(village, "P03")
+        if step == "dismiss":
+            return lambda: ledger.dismiss_rejected(clerk, rejected)
+        return lambda: ledger.make_entry(clerk, village, household, rule, DAY, evidence=True, resubmits=rejected,
+                                         today=dt.date(2026, 6, 30))
 
-    def run(step):
-        with app.app_context():
-            village = db.session.get(Village, ids["village"])
-            clerk = db.session.get(User, ids["clerk"])
-            household = db.session.get(Household, ids["household"])
-            rejected = db.session.get(Entry, ids["entry"])
-            rule = rules.rule_by_code(village, "P03")
-            db.session.rollback()
-            gate.wait(timeout=30)
-            try:
-                if step == "dismiss":
-                    ledger.dismiss_rejected(clerk, rejected)
-                else:
-                    ledger.make_entry(clerk, village, household, rule, DAY, evidence=True, resubmits=rejected,
-                                      today=dt.date(2026, 6, 30))
-                db.session.commit()
-                outcome = "ok"
-            except ledger.LedgerError as exc:
-                db.session.rollback()
-                outcome = type(exc).__name__
-            with guard:
-                outcomes.append((step, outcome))
-
-    steps = ["dismiss", "resubmit"] * (THREADS // 2)
-    threads = [threading.Thread(target=run, args=(step,)) for step in steps]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads), "a dismissal or resubmission hung"
-    assert Counter(outcome for _, outcome in outcomes) == Counter({"ok": 1, "NotResubmittable": THREADS - 1})
+    outcomes = at_once(app, ["dismiss", "resubmit"] * (THREADS // 2), act, what="a dismissal or resubmission")
+    assert Counter(outcomes) == Counter({"ok": 1, "NotResubmittable": THREADS - 1})
     with app.app_context():
         rejected = db.session.get(Entry, ids["entry"])
         again = db.session.execute(db.select(Entry).filter_by(resubmits_id=ids["entry"])).scalars().all()

@@ -2,11 +2,11 @@
 suite runs on (SQLite, or PostgreSQL via VP_TEST_DATABASE_URL), never overspend or oversell."""
 from __future__ import annotations
 
-import threading
 from collections import Counter
 
 import pytest
 
+from concurrency import at_once
 from store_world import TODAY, build, earn, home, item
 from villagepoints import ledger, store
 from villagepoints.extensions import db
@@ -35,35 +35,15 @@ def fire(app, ids, jobs):
 
     Returns a Counter of outcomes: "ok" or the refusal's class name.
     """
-    gate = threading.Barrier(len(jobs))
-    outcomes: list[str] = []
-    lock = threading.Lock()
+    def act(job):
+        household_key, wanted, token = job
+        village = db.session.get(Village, ids["village"])
+        keeper = db.session.get(User, ids["keeper"])
+        household = db.session.get(Household, ids[household_key])
+        lines = {ids[k]: q for k, q in wanted.items()}
+        return lambda: store.redeem(keeper, village, household, lines, token=token, today=TODAY)
 
-    def run(household_key, wanted, token):
-        with app.app_context():
-            village = db.session.get(Village, ids["village"])
-            keeper = db.session.get(User, ids["keeper"])
-            household = db.session.get(Household, ids[household_key])
-            lines = {ids[k]: q for k, q in wanted.items()}
-            db.session.rollback()  # let every thread start its write transaction at the gate
-            gate.wait(timeout=30)
-            try:
-                store.redeem(keeper, village, household, lines, token=token, today=TODAY)
-                db.session.commit()
-                outcome = "ok"
-            except store.StoreError as exc:
-                db.session.rollback()
-                outcome = type(exc).__name__
-            with lock:
-                outcomes.append(outcome)
-
-    threads = [threading.Thread(target=run, args=job) for job in jobs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads), "a redemption hung"
-    return Counter(outcomes)
+    return Counter(at_once(app, jobs, act, what="a redemption"))
 
 
 def totals(app, ids):
@@ -125,29 +105,12 @@ def test_two_voids_at_once_return_the_points_once(app, counter_world):
         poor = db.session.get(Household, counter_world["poor"])
         redemption_id = store.redeem(keeper, village, poor, {counter_world["soap"]: 3}, today=TODAY).id
         db.session.commit()
-    gate = threading.Barrier(4)
-    outcomes: list[str] = []
+    def void(_):
+        keeper = db.session.get(User, counter_world["keeper"])
+        db.session.get(Redemption, redemption_id).household  # load before the gate, as a view would
+        return lambda: store.void(keeper, db.session.get(Redemption, redemption_id), "拿错了", today=TODAY)
 
-    def run():
-        with app.app_context():
-            redemption = db.session.get(Redemption, redemption_id)
-            keeper = db.session.get(User, counter_world["keeper"])
-            redemption.household  # load before the gate, as a view would
-            db.session.rollback()
-            gate.wait(timeout=30)
-            try:
-                store.void(keeper, db.session.get(Redemption, redemption_id), "拿错了", today=TODAY)
-                db.session.commit()
-                outcomes.append("ok")
-            except store.StoreError as exc:
-                db.session.rollback()
-                outcomes.append(type(exc).__name__)
-
-    threads = [threading.Thread(target=run) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
+    outcomes = at_once(app, range(4), void, what="a void")
     assert Counter(outcomes) == Counter({"ok": 1, "AlreadyVoided": 3})
     after = totals(app, counter_world)
     assert after["poor"] == 50 and after["soap"] == 100
