@@ -19,7 +19,7 @@ import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 
-from villagepoints import accounts, create_app, households, villages
+from villagepoints import accounts, create_app, households, quarter_points, villages
 from villagepoints.extensions import db
 from villagepoints.households import HouseholdFields
 
@@ -93,8 +93,11 @@ def app(database_url: str, tmp_path: Path) -> Flask:
     yield app
     with app.app_context():
         db.session.rollback()
+        # Whatever the test wrote, the quarter sums the database keeps must equal the entries.
+        drift = quarter_points.drift()
         empty_database()
         db.engine.dispose()
+    assert not drift, "季度累计与积分记录不符：\n" + "\n".join(d.line() for d in drift[:10])
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import datetime as dt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from villagepoints import ledger, rules, villages
+from villagepoints import ledger, quarter_points, rules, tally, villages
 from villagepoints.extensions import db
 from villagepoints.households import HouseholdFields, create_household
 from villagepoints.models import User
@@ -77,4 +77,12 @@ def test_scores_and_balances_are_sums_of_approved_entries(app, make_village, mak
             for e in approved:
                 live = [r for r in made if r.reverses_id == e.id and r.status in ("pending", "approved")]
                 assert len(live) <= 1
+        # The quarter sums the database keeps follow every one of these writes, and the
+        # village's tally read from them gives each household the same score.
+        assert quarter_points.drift([village.id]) == []
+        for day in DAYS:
+            q = Quarter.of(day)
+            by_id = {row.household_id: row.score for row in tally.quarter_tally(village, q)}
+            for household in homes:
+                assert by_id[household.id] == ledger.scores_for(household, day).quarter_score
         db.session.rollback()

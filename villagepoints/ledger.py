@@ -531,6 +531,11 @@ def _review(
             )
         village = db.session.get(Village, entry.village_id)
         check_quarter_open(village, entry.entry_date)
+    if status == "approved":
+        # Approving adds to the households' quarter sums (quarter_points): their rows are taken
+        # in household order behind the households' locks, as every other approved write takes
+        # them, so two reviewers approving entries of the same households cannot deadlock.
+        lock_households({e.household_id for e in entries})
     now = utcnow()
     for entry in entries:
         entry.status = status

@@ -445,6 +445,29 @@ class Entry(db.Model):
         return self.reverses_id is not None
 
 
+class QuarterPoints(db.Model):
+    """A household's approved points in one quarter, kept current by the database (季度积分累计).
+
+    Triggers on ``entries`` (migration 0013) add an entry's points here when it is written
+    approved or becomes approved, and take them out when it stops being approved, in the
+    same transaction as the entry itself: a live tally reads a few thousand of these rows
+    instead of every entry of the quarter. ``quarter_points.drift`` compares them with a
+    recomputation from the entries. ``entries`` counts the approved entries (reversals
+    included), so a household with one is "participating".
+    """
+
+    __tablename__ = "quarter_points"
+    __table_args__ = (Index("ix_quarter_points_village_quarter", "village_id", "year", "quarter"),)
+
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    quarter: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"))
+    plus: Mapped[int] = mapped_column(Integer, default=0)
+    minus: Mapped[int] = mapped_column(Integer, default=0)
+    entries: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class EntryPhoto(db.Model):
     """A photo taken as evidence for an entry, stored under instance/evidence/.
 

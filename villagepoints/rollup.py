@@ -14,8 +14,9 @@ the per-village tally in a loop. The numbers obey the same rules as the village 
 - ``redeemed_points``: points of redemptions dated in the quarter and not voided.
 
 A published (or closed) quarter takes households, average, below base, red and black from
-its frozen snapshot, as the village pages do. Participation is counted from the entries:
-entries dated in a published quarter are refused, so it cannot move after publishing.
+its frozen snapshot, as the village pages do. Scores and participation are read from the
+per-quarter sums the database keeps (quarter_points); entries dated in a published quarter
+are refused, so participation cannot move after publishing.
 """
 from __future__ import annotations
 
@@ -25,8 +26,11 @@ from typing import Optional
 
 from sqlalchemy import and_, case, func, or_, select
 
+from . import quarter_points
 from .extensions import db
-from .models import AidSuspension, Entry, Group, Honour, Household, Publication, Redemption, Rule, Township, Village
+from .models import (
+    AidSuspension, Entry, Group, Honour, Household, Publication, QuarterPoints, Redemption, Rule, Township, Village,
+)
 from .personal_data import mask_name
 from .quarters import Quarter
 
@@ -110,23 +114,20 @@ def _scored(villages: list[Village], quarter: Quarter):
     village, whether it took part, and the flags the red and black lists read."""
     first, last = quarter.first_day, quarter.last_day
     ids = [v.id for v in villages]
+    kept = quarter_points.points_by_household(quarter, quarter, ids)
     scores = (
         select(
             Household.id.label("household_id"), Household.village_id.label("village_id"),
-            func.coalesce(func.sum(Entry.points), 0).label("points"),
-            func.count(Entry.id).label("entries"),
+            (func.coalesce(kept.c.plus, 0) + func.coalesce(kept.c.minus, 0)).label("points"),
+            func.coalesce(kept.c.entries, 0).label("entries"),
         )
         .select_from(Household)
-        .outerjoin(Entry, and_(
-            Entry.household_id == Household.id, Entry.status == "approved",
-            Entry.entry_date >= first, Entry.entry_date <= last,
-        ))
+        .outerjoin(kept, kept.c.household_id == Household.id)
         .where(
             Household.village_id.in_(ids),
             or_(Household.joined_on.is_(None), Household.joined_on <= last),
             or_(Household.deactivated_on.is_(None), Household.deactivated_on >= first),
         )
-        .group_by(Household.id, Household.village_id)
         .subquery("scores")
     )
     honoured, suspended, triggered = _flag_sets(ids, quarter)
@@ -322,7 +323,7 @@ def participation_history(villages: list[Village], quarters: list[Quarter]) -> d
     """Return each village's participation rate (0–1) over the given quarters, by village slug.
 
     Two statements over all villages and quarters at once: households in each quarter's
-    tally, and those of them with an approved entry in that quarter.
+    tally, and those of them with an approved entry in that quarter (the kept quarter rows).
     """
     out = {v.slug: [0.0] * len(quarters) for v in villages}
     if not villages or not quarters:
@@ -340,23 +341,17 @@ def participation_history(villages: list[Village], quarters: list[Quarter]) -> d
         .where(Household.village_id.in_(list(slugs)))
         .group_by(Household.village_id)
     ).all()
-    # Distinct (household, quarter) pairs straight from the entries' index, then the few
-    # pairs joined to their households: joining every entry to its household costs twice as much.
-    bucket = case(*[(Entry.entry_date.between(q.first_day, q.last_day), i) for i, q in enumerate(quarters)])
-    pairs = (
-        select(Entry.village_id.label("village_id"), Entry.household_id.label("household_id"),
-               bucket.label("bucket"))
-        .where(Entry.village_id.in_(list(slugs)), Entry.status == "approved",
-               Entry.entry_date.between(quarters[0].first_day, quarters[-1].last_day))
-        .distinct().subquery("pairs")
-    )
-    in_tally = or_(*[and_(pairs.c.bucket == i, counted(q)) for i, q in enumerate(quarters)])
+    bucket = case(*[
+        (and_(QuarterPoints.year == q.year, QuarterPoints.quarter == q.number), i) for i, q in enumerate(quarters)
+    ])
+    in_tally = or_(*[and_(bucket == i, counted(q)) for i, q in enumerate(quarters)])
     parts = {
         (vid, b): int(n) for vid, b, n in db.session.execute(
-            select(pairs.c.village_id, pairs.c.bucket, func.count())
-            .join(Household, Household.id == pairs.c.household_id)
-            .where(in_tally)
-            .group_by(pairs.c.village_id, pairs.c.bucket)
+            select(QuarterPoints.village_id, bucket, func.count())
+            .join(Household, Household.id == QuarterPoints.household_id)
+            .where(QuarterPoints.village_id.in_(list(slugs)), QuarterPoints.entries > 0,
+                   quarter_points.span(quarters[0], quarters[-1]), in_tally)
+            .group_by(QuarterPoints.village_id, bucket)
         )
     }
     for vid, *ns in totals:

@@ -12,11 +12,12 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Optional
 
-from sqlalchemy import and_, case, func, or_
+from sqlalchemy import and_, func, or_
 
+from . import quarter_points
 from .extensions import db
-from .models import Entry, Group, Household, Village
-from .quarters import Quarter, year_bounds
+from .models import Group, Household, Village
+from .quarters import Quarter
 
 
 @dataclass
@@ -56,15 +57,18 @@ def in_period(village: Village, first: dt.date, last: dt.date):
     )
 
 
-def tally_between(village: Village, first: dt.date, last: dt.date, group_id: Optional[int] = None) -> list[TallyRow]:
-    """Tally the village's households over a period, in rank order.
+def tally_quarters(village: Village, first: Quarter, last: Quarter, group_id: Optional[int] = None) -> list[TallyRow]:
+    """Tally the village's households over quarters first..last, in rank order.
 
     ``plus`` is the net of approved entries from plus rules (their reversals included),
-    ``minus`` the same for minus rules (a negative number or 0).
+    ``minus`` the same for minus rules (a negative number or 0). They are read from the
+    per-quarter sums the database keeps (quarter_points), which always equal the sums of
+    the entries.
     """
     base = village.base_score
-    plus = func.coalesce(func.sum(case((Entry.kind == "plus", Entry.points), else_=0)), 0)
-    minus = func.coalesce(func.sum(case((Entry.kind == "minus", Entry.points), else_=0)), 0)
+    kept = quarter_points.points_by_household(first, last, [village.id])
+    plus = func.coalesce(kept.c.plus, 0)
+    minus = func.coalesce(kept.c.minus, 0)
     score = base + plus + minus
     rank = func.rank().over(order_by=score.desc())
     stmt = (
@@ -74,17 +78,8 @@ def tally_between(village: Village, first: dt.date, last: dt.date, group_id: Opt
         )
         .select_from(Household)
         .outerjoin(Group, Group.id == Household.group_id)
-        .outerjoin(
-            Entry,
-            and_(
-                Entry.household_id == Household.id,
-                Entry.status == "approved",
-                Entry.entry_date >= first,
-                Entry.entry_date <= last,
-            ),
-        )
-        .where(in_period(village, first, last))
-        .group_by(Household.id, Household.code, Household.head_name, Group.name, Household.group_id)
+        .outerjoin(kept, kept.c.household_id == Household.id)
+        .where(in_period(village, first.first_day, last.last_day))
         .order_by(score.desc(), Household.code)
     )
     rows = [
@@ -99,13 +94,12 @@ def tally_between(village: Village, first: dt.date, last: dt.date, group_id: Opt
 
 def quarter_tally(village: Village, quarter: Quarter, group_id: Optional[int] = None) -> list[TallyRow]:
     """Tally one quarter."""
-    return tally_between(village, quarter.first_day, quarter.last_day, group_id)
+    return tally_quarters(village, quarter, quarter, group_id)
 
 
 def year_tally(village: Village, year: int) -> list[TallyRow]:
     """Tally one calendar year (the year score)."""
-    first, last = year_bounds(year)
-    return tally_between(village, first, last)
+    return tally_quarters(village, Quarter(year, 1), Quarter(year, 4))
 
 
 def group_summaries(rows: list[TallyRow], base: int, red_ids: set[int] = frozenset(), black_ids: set[int] = frozenset()) -> list[GroupSummary]:

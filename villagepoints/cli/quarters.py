@@ -10,7 +10,7 @@ from typing import Optional, Sequence
 import click
 from flask.cli import with_appcontext
 
-from .. import publication
+from .. import publication, quarter_points
 from ..models import Publication, Village
 from ..quarters import BadQuarter, Quarter
 from .common import TEXT, one_transaction, village_or_fail
@@ -115,6 +115,28 @@ def publish(slug: str, quarter: Quarter, notice_days: Optional[int], contact: Op
     click.echo(f"公示期 {pub.notice_starts_on} 至 {pub.notice_ends_on}" + (f"，异议联系：{pub.contact}" if pub.contact else ""))
 
 
+@click.command("check-tallies")
+@click.option("--village", "slug", help="村代码；不写则检查所有村")
+@click.option("--repair", is_flag=True, help="按积分记录重算，改正不符的季度累计")
+@with_appcontext
+def check_tallies(slug: Optional[str], repair: bool) -> None:
+    """Compare the kept quarter sums with the entries; with --repair, rewrite them from the entries."""
+    ids = [village_or_fail(slug).id] if slug else None
+    found = quarter_points.drift(ids)
+    for line in found[:50]:
+        click.echo(line.line())
+    if len(found) > 50:
+        click.echo(f"……另有 {len(found) - 50} 处不符")
+    if not found:
+        click.echo("季度累计与积分记录一致")
+        return
+    if not repair:
+        raise click.ClickException(f"有 {len(found)} 处季度累计与积分记录不符；加 --repair 按记录重算")
+    with one_transaction():
+        written = quarter_points.rebuild(ids)
+    click.echo(f"已按积分记录重算季度累计（{written} 行），现在一致")
+
+
 def _title(village: Village, quarter: Quarter, pub: Optional[Publication]) -> str:
     if pub is None:
         return f"{village.name} {quarter.label}（未公示，实时计算）"
@@ -146,4 +168,4 @@ def _table(headings: Sequence[str], rows: Sequence[Sequence], numeric: Sequence[
     return "\n".join(lines)
 
 
-commands = [tally, lists, publish]
+commands = [tally, lists, publish, check_tallies]
