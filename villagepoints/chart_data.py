@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
-from . import rollup
+from . import quarter_points, rollup
 from .charts import Chart, Series, bar_chart, distribution, line_chart
 from .extensions import db
 from .models import Entry, Household, Redemption, Village
@@ -50,20 +50,13 @@ def household_charts(household: Household, today: dt.date | None = None) -> list
 
 def quarter_charts(village: Village, quarter: Quarter, numbers: dict) -> list[Chart]:
     """Score distribution and groups side by side (from the numbers shown, frozen when published),
-    and plus and minus by rule (from the quarter's approved entries)."""
+    and plus and minus by rule (the quarter's approved entries, as the database keeps them summed)."""
     charts = [distribution(f"{quarter.label}积分分布", [r["score"] for r in numbers["tally"]])]
     groups = numbers.get("groups") or []
     charts.append(bar_chart(f"{quarter.label}各小组平均分", [g["group"] for g in groups],
                             [Series("平均分", [g["average"] for g in groups])], "分"))
-    rows = db.session.execute(
-        select(Entry.rule_code, Entry.rule_title,
-               func.sum(case((Entry.kind == "plus", Entry.points), else_=0)),
-               func.sum(case((Entry.kind == "minus", -Entry.points), else_=0)))
-        .where(Entry.village_id == village.id, Entry.status == "approved",
-               Entry.entry_date.between(quarter.first_day, quarter.last_day))
-        .group_by(Entry.rule_code, Entry.rule_title)
-        .order_by(Entry.rule_code)
-    ).all()
+    # Minus points are drawn upwards, as a size beside the plus ones.
+    rows = [(code, title, plus, -minus) for code, title, plus, minus in quarter_points.rule_points(village.id, quarter)]
     charts.append(bar_chart(f"{quarter.label}各细则加分和扣分", [f"{code} {title}" for code, title, _, _ in rows],
                             [Series("加分", [int(p) for _, _, p, _ in rows]),
                              Series("扣分", [int(m) for _, _, _, m in rows])], "分"))

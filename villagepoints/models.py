@@ -468,6 +468,24 @@ class QuarterPoints(db.Model):
     entries: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class QuarterRulePoints(db.Model):
+    """A village's approved points under one rule in one quarter, kept as QuarterPoints is.
+
+    The rule is named by the code and title its entries recorded, as the entries list it.
+    """
+
+    __tablename__ = "quarter_rule_points"
+
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    quarter: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    rule_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    rule_title: Mapped[str] = mapped_column(String(200), primary_key=True)
+    plus: Mapped[int] = mapped_column(Integer, default=0)
+    minus: Mapped[int] = mapped_column(Integer, default=0)
+    entries: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class EntryPhoto(db.Model):
     """A photo taken as evidence for an entry, stored under instance/evidence/.
 
