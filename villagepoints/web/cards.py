@@ -22,10 +22,10 @@ from ..models import Group, Household, Rule, Village
 from ..quarters import BadQuarter, Quarter
 from .access import household_or_404, village_view
 from .cards_forms import AcceptForm, ApplyForm, DeclineForm, PrintCardsForm, ReissueForm
-from .entries import PHOTO_REQUEST_BYTES, _uploads, storage_root
 from .entries_forms import PHOTO_HINT
 from .forms_base import show_error
 from .params import db_id
+from .photos import PHOTO_REQUEST_BYTES, read_photos, storage_root
 
 bp = Blueprint("cards", __name__)
 
@@ -109,7 +109,7 @@ def apply(token: str):
         try:
             rule = db.session.get(Rule, form.rule.data) if form.rule.data else None
             entry = applications.apply(
-                household, rule, form.entry_date.data, form.note.data or "", _uploads(form),
+                household, rule, form.entry_date.data, form.note.data or "", read_photos(form.photos),
                 storage_root=storage_root(),
             )
         except LedgerError as exc:
