@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 import time_machine
+from sqlalchemy import event
 
 from villagepoints import import_claims, throttle, villages
 from villagepoints.extensions import db
@@ -106,3 +107,24 @@ def test_the_claims_window_can_be_shortened(claims, runner):
     assert "7天前的导入确认记录 2 条" in output
     db.session.expire_all()
     assert claimed_tokens() == []
+
+
+def test_a_key_purged_between_its_insert_and_its_lock_is_made_again_and_locked(app, ctx):
+    """The purge may delete an idle key's row just after lock() found it there: lock() makes it again."""
+    purged = []
+
+    def purge_once(conn, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith("INSERT INTO THROTTLE_KEYS") and not purged:
+            other = conn.connection.cursor()
+            other.execute("DELETE FROM throttle_keys")
+            other.close()
+            purged.append(True)
+
+    engine = db.engine
+    event.listen(engine, "after_cursor_execute", purge_once)
+    try:
+        throttle.lock("login", ["wang"])
+    finally:
+        event.remove(engine, "after_cursor_execute", purge_once)
+    assert purged
+    assert keys() == {("login", "wang")}
