@@ -8,6 +8,7 @@ import threading
 from collections import Counter
 
 import pytest
+from concurrency import at_once
 
 from villagepoints import applications, cards, ledger, publication, rules, villages
 from villagepoints.extensions import db
@@ -234,3 +235,120 @@ def test_a_refused_application_opens_the_form_with_an_error_summary_linked_to_th
     summary = form.index("data-error-summary")
     assert summary < form.index('name="rule"')
     assert '<a href="#entry_date">' in form[summary:form.index("</ul>")]
+
+
+@pytest.fixture
+def waiting(app, world, make_user):
+    """Two applications dated this quarter and one dated last quarter, all waiting; an admin and a reviewer."""
+    make_user("admin1", "admin", slugs=())
+    with app.app_context():
+        household = db.session.get(Household, world["household"])
+        rule = db.session.get(Rule, world["rule"])
+        for day, note in ((TODAY, "清理水沟"), (TODAY, "打扫祠堂"), (PAST.last_day, "上季度修路")):
+            applications.apply(household, rule, day, note, storage_root=app.instance_path, today=TODAY)
+        db.session.commit()
+    return world
+
+
+def publish_step(web, quarter: Quarter):
+    web.get(f"/v/jiangba/quarters/{quarter}")
+    return web.post(f"/v/jiangba/quarters/{quarter}/publish", {"notice_days": "7", "contact": "村委会"})
+
+
+def test_the_publish_page_says_how_many_applications_wait_and_links_to_them(app, waiting, web):
+    this = Quarter.of(TODAY)
+    web.login("admin1")
+    page = publish_step(web, this)
+    shown = visible(page)
+    assert f"还有 2 条积分申请待核实。 {this.label}还有 2 条农户积分申请待核实" in shown
+    assert "公示后这些申请不能再转为积分记录，只能不通过" in shown
+    link = f'href="/v/jiangba/applications?quarter={this}"'
+    assert link in page.get_data(as_text=True)
+    listed = visible(web.get(f"/v/jiangba/applications?quarter={this}"))
+    assert "清理水沟" in listed and "打扫祠堂" in listed and "上季度修路" not in listed
+    assert f"申请待核实 · {this.label} （2 条）" in listed
+
+
+def test_the_publish_page_of_a_reviewer_names_the_queue_the_clerks_work_from(app, waiting, web):
+    web.login("reviewer1")
+    shown = visible(publish_step(web, PAST))
+    assert f"还有 1 条积分申请待核实。 {PAST.label}还有 1 条农户积分申请待核实" in shown
+    assert "请录入员先在“申请待核实”页面核实这些申请" in shown
+
+
+def test_the_publish_page_says_nothing_of_applications_once_none_wait(app, world, web, make_user):
+    make_user("admin1", "admin", slugs=())
+    web.login("admin1")
+    shown = visible(publish_step(web, Quarter.of(TODAY)))
+    assert "确认公示" in shown and "积分申请待核实" not in shown
+
+
+def test_cli_publish_warns_of_the_quarters_waiting_applications(app, waiting, runner):
+    this = Quarter.of(TODAY)
+    with app.app_context():
+        clerk = db.session.execute(db.select(User).filter_by(username="clerk1")).scalar_one()
+        applications.decline(clerk, applications.queue(villages.get_by_slug("jiangba"), PAST)[0], "没有这回事")
+        db.session.commit()
+    quiet = runner.invoke(args=["publish", "--village", "jiangba", "--quarter", str(PAST), "--contact", "村委会"])
+    assert quiet.exit_code == 0, quiet.output
+    assert "已公示" in quiet.output and "注意" not in quiet.output
+    warned = runner.invoke(args=["publish", "--village", "jiangba", "--quarter", str(this), "--contact", "村委会"])
+    assert warned.exit_code == 0, warned.output
+    assert f"注意：{this.label}还有 2 条农户积分申请待核实（申请日期在本季度内）。" in warned.output
+    assert f"/v/jiangba/applications?quarter={this}" in warned.output
+
+
+@pytest.fixture
+def one_application(app, world, make_user):
+    """One waiting application and a second clerk: two clerks may answer it at once."""
+    make_user("clerk2", "clerk")
+    with app.app_context():
+        household = db.session.get(Household, world["household"])
+        rule = db.session.get(Rule, world["rule"])
+        entry = applications.apply(household, rule, TODAY, "清理水沟", storage_root=app.instance_path, today=TODAY)
+        db.session.commit()
+        return {**world, "entry": entry.id}
+
+
+def test_accept_racing_decline_on_the_same_application_lets_exactly_one_through(app, one_application):
+    """Two clerks answer the same application at the same moment: one wins, the other is told it is handled."""
+
+    def act(job):
+        username, action = job
+        clerk = db.session.execute(db.select(User).filter_by(username=username)).scalar_one()
+        entry = db.session.get(Entry, one_application["entry"])
+        if action == "accept":
+            return lambda: applications.accept(clerk, entry, today=TODAY)
+        return lambda: applications.decline(clerk, entry, "当天没有组织义务劳动")
+
+    outcomes = at_once(app, [("clerk1", "accept"), ("clerk2", "decline")], act, what="accept and decline")
+    assert sorted(outcomes) == ["NotAnApplication", "ok"]
+    with app.app_context():
+        entry = db.session.get(Entry, one_application["entry"])
+        won = "accept" if outcomes[0] == "ok" else "decline"
+        assert entry.status == ("pending" if won == "accept" else "declined")
+        actions = db.session.execute(
+            db.select(AuditEntry.action).where(AuditEntry.action.like("application.%")).order_by(AuditEntry.id)
+        ).scalars().all()
+        assert actions == ["application.create", f"application.{won}"]
+
+
+@pytest.mark.parametrize("action", ["accept", "decline"])
+def test_answering_an_application_locks_its_entry_before_its_household(app, one_application, ctx, monkeypatch,
+                                                                        action):
+    """The order every action on entries keeps (ledger.lock_entries), so no two of them can deadlock."""
+    locked: list[str] = []
+    real = ledger.lock_rows
+
+    def recording(model, ids, **kwargs):
+        locked.append(model.__tablename__)
+        return real(model, ids, **kwargs)
+
+    monkeypatch.setattr(ledger, "lock_rows", recording)
+    clerk = db.session.execute(db.select(User).filter_by(username="clerk1")).scalar_one()
+    entry = db.session.get(Entry, one_application["entry"])
+    if action == "accept":
+        applications.accept(clerk, entry, today=TODAY)
+    else:
+        applications.decline(clerk, entry, "不属实")
+    assert locked == ["entries", "households"]

@@ -4,7 +4,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import event
 
-from villagepoints import households, villages
+from villagepoints import accounts, households, townships, villages
 from villagepoints.extensions import db
 from villagepoints.households import CodeAllocator, HouseholdFields
 from villagepoints.models import AuditEntry, Household
@@ -310,6 +310,22 @@ def test_only_an_admin_can_reactivate(app, web, zhang, make_user):
     assert web.post(f"/v/jiangba/households/{zhang}/reactivate").status_code == 403
     web.post("/logout")
     web.login("admin1")
+    assert "恢复在册" in text(web.get(f"/v/jiangba/households/{zhang}"))
+    page = web.post(f"/v/jiangba/households/{zhang}/reactivate", follow_redirects=True)
+    assert "已恢复在册" in text(page)
+    assert household(app, zhang)["status"] == "active"
+
+
+def test_a_township_admin_is_offered_reactivation_in_its_township(app, web, zhang, make_user):
+    """Reactivating is an admin's power a township admin holds in its villages: the page offers it."""
+    web.login(make_user("clerk1", "clerk"))
+    web.post(f"/v/jiangba/households/{zhang}/deactivate", {"on": "2026-03-01", "reason": "moved"})
+    web.post("/logout")
+    with app.app_context():
+        township = townships.create_township(None, "东乡镇", "dongxiang", ["jiangba"])
+        accounts.create_user(None, "ta", "correct-horse-9", "township_admin", [], township=township)
+        db.session.commit()
+    web.login("ta")
     assert "恢复在册" in text(web.get(f"/v/jiangba/households/{zhang}"))
     page = web.post(f"/v/jiangba/households/{zhang}/reactivate", follow_redirects=True)
     assert "已恢复在册" in text(page)

@@ -15,8 +15,9 @@ from typing import Optional, Sequence
 
 from . import audit, evidence, ledger
 from .extensions import db
-from .ledger import LedgerError, check_entry, household_label, lock_households
+from .ledger import LedgerError, check_entry, household_label, lock_entries, lock_households
 from .models import Entry, Household, Rule, User, Village, utcnow
+from .quarters import Quarter
 
 # How many applications one household may make within a rolling 24 hours.
 PER_DAY = 3
@@ -108,12 +109,34 @@ def apply(
     return entry
 
 
-def queue(village: Village) -> list[Entry]:
-    """Return the village's applications waiting for a clerk, oldest first."""
-    return list(db.session.execute(
-        db.select(Entry).where(Entry.village_id == village.id, Entry.status == "applied")
-        .order_by(Entry.created_at, Entry.id)
-    ).scalars())
+def _waiting_query(village: Village, quarter: Optional[Quarter]):
+    stmt = db.select(Entry).where(Entry.village_id == village.id, Entry.status == "applied")
+    if quarter is not None:
+        stmt = stmt.where(Entry.entry_date.between(quarter.first_day, quarter.last_day))
+    return stmt
+
+
+def queue(village: Village, quarter: Optional[Quarter] = None) -> list[Entry]:
+    """Return the village's applications waiting for a clerk (only those dated in ``quarter`` if given), oldest first."""
+    return list(db.session.execute(_waiting_query(village, quarter).order_by(Entry.created_at, Entry.id)).scalars())
+
+
+def waiting_in_quarter(village: Village, quarter: Quarter) -> int:
+    """Count the applications dated in the quarter still waiting for a clerk.
+
+    Once the quarter is published they can no longer be accepted (its entries are frozen),
+    only declined; publishing warns with this count.
+    """
+    stmt = _waiting_query(village, quarter).with_only_columns(db.func.count(Entry.id))
+    return int(db.session.execute(stmt).scalar_one())
+
+
+def waiting_warning(quarter: Quarter, count: int) -> str:
+    """Say in words what publishing costs the quarter's waiting applications, or nothing when none wait."""
+    if not count:
+        return ""
+    return (f"{quarter.label}还有 {count} 条农户积分申请待核实（申请日期在本季度内）。"
+            "公示后这些申请不能再转为积分记录，只能不通过")
 
 
 def get_application(village: Village, entry_id: int) -> Optional[Entry]:
@@ -133,10 +156,14 @@ def accept(
     actor: User, entry: Entry, points: Optional[int] = None, note: Optional[str] = None,
     *, today: Optional[dt.date] = None,
 ) -> Entry:
-    """Turn a checked application into an entry in the clerk's name, pending review where required."""
-    lock_households([entry.household_id], reload=True)
-    db.session.refresh(entry)
+    """Turn a checked application into an entry in the clerk's name, pending review where required.
+
+    Locks as the review actions do: the entry first (reloaded, so an application declined
+    a moment ago is seen as declined), then its household for the cap checks.
+    """
+    lock_entries([entry])
     _waiting(entry)
+    lock_households([entry.household_id], reload=True)
     village = db.session.get(Village, entry.village_id)
     rule = db.session.get(Rule, entry.rule_id)
     points = rule.default_points if points is None else int(points)
@@ -165,9 +192,9 @@ def decline(actor: User, entry: Entry, reason: str) -> Entry:
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError("请写明不通过的理由，农户会在本户页面上看到", "reason")
-    lock_households([entry.household_id])
-    db.session.refresh(entry)
+    lock_entries([entry])  # entry first, then household: the order every action on entries keeps
     _waiting(entry)
+    lock_households([entry.household_id])
     entry.status = "declined"
     entry.review_note = reason
     entry.reviewed_by_id = actor.id

@@ -9,12 +9,18 @@ confirmed again.
 """
 from __future__ import annotations
 
+import datetime as dt
 from typing import Optional
 
 from sqlalchemy.exc import IntegrityError
 
 from .extensions import db
-from .models import ImportClaim, User, Village
+from .models import ImportClaim, User, Village, utcnow
+
+# How long a claim is kept. Its upload is deleted when the import commits (and an abandoned one
+# after a day), so a later confirm of the token finds no file anyway; the claim only lets it
+# show the earlier import's outcome instead of "file gone".
+KEEP_DAYS = 90
 
 
 class AlreadyImported(Exception):
@@ -61,3 +67,14 @@ def _refuse_if_claimed(village: Village, kind: str, token: str) -> None:
     if found.village_id != village.id or found.kind != kind:
         raise ClaimedElsewhere(token)
     raise AlreadyImported(dict(found.outcome or {}))
+
+
+def purge(*, now: Optional[dt.datetime] = None, keep_days: int = KEEP_DAYS) -> int:
+    """Delete claims made more than ``keep_days`` ago; return how many.
+
+    A confirm repeated within ``keep_days`` is still told the upload was imported.
+    """
+    cutoff = (now or utcnow()) - dt.timedelta(days=keep_days)
+    return db.session.execute(
+        db.delete(ImportClaim).where(ImportClaim.created_at < cutoff), execution_options={"synchronize_session": False}
+    ).rowcount

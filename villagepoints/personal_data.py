@@ -1,5 +1,8 @@
-"""Validation and masking of ID numbers (身份证号) and phone numbers."""
+"""Validation and masking of ID numbers (身份证号) and phone numbers, and who sees them in full."""
+from __future__ import annotations
+
 import re
+from typing import Any
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK_CHARS = "10X98765432"
@@ -47,6 +50,22 @@ def normalize_phone(raw: str) -> str:
     if _MOBILE.match(value) or _LANDLINE.match(value):
         return value
     raise InvalidPhone("电话号码格式不正确，应为11位手机号或带区号的固定电话")
+
+
+def sees_in_full(user: Any, village: Any) -> bool:
+    """Tell whether the user sees this village's ID numbers and phones in full.
+
+    The one rule every page, search and export follows: a global admin everywhere; a
+    township admin in the villages of its own township; nobody else (township viewers
+    and every village role see the masks). Where it is true, longer search fragments
+    and the full register export are allowed, and audited.
+    """
+    if user is None or not getattr(user, "is_authenticated", False) or village is None:
+        return False
+    if user.role == "admin":
+        return True
+    return (user.role == "township_admin" and user.township_id is not None
+            and village.township_id == user.township_id)
 
 
 def mask_id_number(value: str | None) -> str:

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Optional
 
-from . import audit
+from . import applications, audit
 from .extensions import db
 from .lists import quarter_lists
 from .models import Entry, Household, Objection, Publication, QuarterState, User, Village, utcnow
@@ -120,6 +120,7 @@ class PublishPreview:
     red: int
     black: int
     days_left: int  # days of the quarter still to come after today; 0 once it has ended
+    applications: int = 0  # households' applications dated in the quarter still waiting for a clerk
 
     @property
     def warning(self) -> str:
@@ -127,6 +128,11 @@ class PublishPreview:
         if self.days_left <= 0:
             return ""
         return f"本季度还有 {self.days_left} 天才结束，公示后这 {self.days_left} 天不能再记分"
+
+    @property
+    def applications_warning(self) -> str:
+        """Say in words that waiting applications can only be declined once published, or nothing."""
+        return applications.waiting_warning(self.quarter, self.applications)
 
 
 def approved_count(village: Village, quarter: Quarter) -> int:
@@ -162,6 +168,7 @@ def publish_preview(village: Village, quarter: Quarter, *, today: dt.date) -> Pu
         quarter=quarter, version=(state.version if state else 0) + 1, households=len(snapshot["tally"]),
         entries=approved_count(village, quarter), red=len(snapshot["red"]), black=len(snapshot["black"]),
         days_left=max(0, (quarter.last_day - today).days),
+        applications=applications.waiting_in_quarter(village, quarter),
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Iterable, Optional
 
+from sqlalchemy import exists, literal, or_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .extensions import db
@@ -17,6 +18,10 @@ from .models import LoginFailure, ThrottleKey, utcnow
 
 KEY_LENGTH = 50
 ADDR_LENGTH = 64
+# Every window is minutes long (15 at most): a failure a day old is never counted again.
+KEEP_HOURS = 24
+# A key row purged between its insert and its lock is made again; twice is already unheard of.
+LOCK_ATTEMPTS = 3
 
 
 class Throttled(ValueError):
@@ -24,17 +29,24 @@ class Throttled(ValueError):
 
 
 def lock(kind: str, keys: Iterable[str]) -> None:
-    """Lock the throttle rows of these keys (made on first use) in id order, until commit."""
+    """Lock the throttle rows of these keys (made on first use) in id order, until commit.
+
+    ``purge`` may delete an idle key's row between the insert here and the lock; then the
+    lock finds fewer rows than keys, and the row is made again and locked.
+    """
     keys = sorted({k[:120] for k in keys})
     dialect = db.session.get_bind().dialect.name
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-    db.session.execute(
-        insert(ThrottleKey).values([{"kind": kind, "key": k} for k in keys]).on_conflict_do_nothing()
-    )
-    db.session.execute(
-        db.select(ThrottleKey.id).where(ThrottleKey.kind == kind, ThrottleKey.key.in_(keys))
-        .order_by(ThrottleKey.id).with_for_update()
-    ).all()
+    for _ in range(LOCK_ATTEMPTS):
+        db.session.execute(
+            insert(ThrottleKey).values([{"kind": kind, "key": k} for k in keys]).on_conflict_do_nothing()
+        )
+        locked = db.session.execute(
+            db.select(ThrottleKey.id).where(ThrottleKey.kind == kind, ThrottleKey.key.in_(keys))
+            .order_by(ThrottleKey.id).with_for_update()
+        ).all()
+        if len(locked) == len(keys):
+            return
 
 
 def addr_key(remote_addr: str) -> str:
@@ -99,3 +111,26 @@ def clear(kind: str, key: str, remote_addr: Optional[str] = None) -> None:
     if remote_addr is not None:
         stmt = stmt.where(LoginFailure.remote_addr == remote_addr[:ADDR_LENGTH])
     db.session.execute(stmt)
+
+
+def purge(*, now: Optional[dt.datetime] = None, keep_hours: int = KEEP_HOURS) -> tuple[int, int]:
+    """Delete failures older than ``keep_hours`` and the key rows no remaining failure names.
+
+    Returns (failures, keys) deleted. Every throttle window is minutes long, so a failure
+    older than a day limits nobody; a key row is only something to lock, and ``lock``
+    makes it again on the key's next use. Recent failures and their keys stay, so a
+    throttle in force stays in force.
+    """
+    cutoff = (now or utcnow()) - dt.timedelta(hours=keep_hours)
+    failures_deleted = db.session.execute(
+        db.delete(LoginFailure).where(LoginFailure.at < cutoff), execution_options={"synchronize_session": False}
+    ).rowcount
+    named = db.select(LoginFailure.id).where(
+        LoginFailure.kind == ThrottleKey.kind,
+        or_(LoginFailure.username == db.func.substr(ThrottleKey.key, 1, KEY_LENGTH),
+            (literal("@") + LoginFailure.remote_addr) == ThrottleKey.key),
+    )
+    keys_deleted = db.session.execute(
+        db.delete(ThrottleKey).where(~exists(named)), execution_options={"synchronize_session": False}
+    ).rowcount
+    return failures_deleted, keys_deleted

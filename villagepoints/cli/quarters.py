@@ -10,7 +10,7 @@ from typing import Optional, Sequence
 import click
 from flask.cli import with_appcontext
 
-from .. import publication, quarter_points
+from .. import applications, publication, quarter_points
 from ..models import Publication, Village
 from ..quarters import BadQuarter, Quarter
 from .common import TEXT, one_transaction, village_or_fail
@@ -105,6 +105,7 @@ def publish(slug: str, quarter: Quarter, notice_days: Optional[int], contact: Op
     try:
         with one_transaction():
             pub = publication.publish(None, village, quarter, notice_days=notice_days, contact=contact)
+            waiting = applications.waiting_in_quarter(village, quarter)
     except publication.PublicationError as exc:
         raise click.ClickException(str(exc)) from exc
     snap = publication.snapshot_of(pub)
@@ -113,6 +114,9 @@ def publish(slug: str, quarter: Quarter, notice_days: Optional[int], contact: Op
         f"红榜 {len(snap['red'])} 户，黑榜 {len(snap['black'])} 户"
     )
     click.echo(f"公示期 {pub.notice_starts_on} 至 {pub.notice_ends_on}" + (f"，异议联系：{pub.contact}" if pub.contact else ""))
+    if waiting:
+        click.echo(f"注意：{applications.waiting_warning(quarter, waiting)}。"
+                   f"待核实的申请见网页“申请待核实”（/v/{village.slug}/applications?quarter={quarter}）。")
 
 
 @click.command("check-tallies")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, render_template
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from .. import chart_data
@@ -12,7 +13,7 @@ from ..models import (
     ROLE_LABELS,
     User,
 )
-from ..personal_data import mask_id_number, mask_phone
+from ..personal_data import mask_id_number, mask_phone, sees_in_full
 
 
 @login_manager.user_loader
@@ -94,6 +95,8 @@ def register_web(app: Flask) -> None:
         store_charts=chart_data.store_charts,
     )
     app.jinja_env.filters["mask_phone"] = mask_phone
+    # The one masking rule, for templates: sees_personal_data(village).
+    app.jinja_env.globals["sees_personal_data"] = lambda village: sees_in_full(current_user, village)
 
     @app.context_processor
     def _labels() -> dict:

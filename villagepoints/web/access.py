@@ -8,6 +8,7 @@ from flask import abort, current_app, g, request, url_for
 from flask_login import current_user, login_required
 
 from .. import households, sqlite_tuning, townships, villages
+from ..personal_data import sees_in_full
 from ..extensions import db
 from ..models import Household, Township, Village
 
@@ -82,12 +83,13 @@ def role_required(*roles: str) -> Callable:
 
 
 def personal_search(village: Village, q: str) -> bool:
-    """Count (and for an admin, audit) a search that will look at ID numbers or phones.
+    """Count (and for whoever sees personal data in full, audit) a search that will look at ID numbers or phones.
 
-    Returns whether the search may match full-data fragments (admins only). Raises
-    households.SearchThrottled when the user has searched by digits too often.
+    Returns whether the search may match full-data fragments (personal_data.sees_in_full:
+    admins, and township admins in their township). Raises households.SearchThrottled when
+    the user has searched by digits too often.
     """
-    full_data = current_user.is_admin
+    full_data = sees_in_full(current_user, village)
     if households.searches_personal_data(q, full_data=full_data):
         with sqlite_tuning.write_apart(db.session):
             households.record_search(

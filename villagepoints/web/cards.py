@@ -19,12 +19,13 @@ from ..evidence import MAX_PHOTO_BYTES, MAX_PHOTOS
 from ..extensions import db
 from ..ledger import LedgerError
 from ..models import Group, Household, Rule, Village
+from ..quarters import BadQuarter, Quarter
 from .access import household_or_404, village_view
 from .cards_forms import AcceptForm, ApplyForm, DeclineForm, PrintCardsForm, ReissueForm
-from .entries import PHOTO_REQUEST_BYTES, _uploads, storage_root
 from .entries_forms import PHOTO_HINT
 from .forms_base import show_error
 from .params import db_id
+from .photos import PHOTO_REQUEST_BYTES, read_photos, storage_root
 
 bp = Blueprint("cards", __name__)
 
@@ -108,7 +109,7 @@ def apply(token: str):
         try:
             rule = db.session.get(Rule, form.rule.data) if form.rule.data else None
             entry = applications.apply(
-                household, rule, form.entry_date.data, form.note.data or "", _uploads(form),
+                household, rule, form.entry_date.data, form.note.data or "", read_photos(form.photos),
                 storage_root=storage_root(),
             )
         except LedgerError as exc:
@@ -261,13 +262,18 @@ def scan_photo(village: Village):
 @bp.route("/v/<slug>/applications")
 @village_view("clerk")
 def queue(village: Village):
-    return _queue_page(village)
+    """The queue; ``?quarter=2026Q3`` shows only the applications dated in that quarter (the publish page links so)."""
+    try:
+        quarter = Quarter.parse(request.args.get("quarter", "")) if request.args.get("quarter") else None
+    except BadQuarter:
+        quarter = None
+    return _queue_page(village, quarter=quarter)
 
 
-def _queue_page(village: Village, refused: tuple[int, str, str] | None = None):
+def _queue_page(village: Village, refused: tuple[int, str, str] | None = None, quarter: Quarter | None = None):
     """The queue; ``refused`` (application id, "accept" or "decline", message) opens that form's error summary."""
     return render_template(
-        "cards/queue.html", village=village, waiting=applications.queue(village),
+        "cards/queue.html", village=village, waiting=applications.queue(village, quarter), quarter=quarter,
         accept_form=AcceptForm(formdata=None), decline_form=DeclineForm(formdata=None), refused=refused,
     )
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
-from pathlib import Path
 from typing import Optional
 
 from flask import (
@@ -24,7 +23,7 @@ from sqlalchemy import Select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import cards, evidence, households, ledger, rules
-from ..evidence import MAX_PHOTO_BYTES, MAX_PHOTOS, PhotoUpload
+from ..evidence import MAX_PHOTO_BYTES, MAX_PHOTOS
 from ..extensions import db
 from ..ledger import LedgerError
 from ..models import ENTRY_STATUSES, RULE_KINDS, Entry, EntryPhoto, Household, Rule, Village
@@ -32,12 +31,11 @@ from .access import personal_search, village_view
 from .forms_base import show_error
 from .entries_forms import PHOTO_HINT, BulkForm, ConfirmForm, EntryFields, EntryForm, ReverseForm, ReviewForm
 from .params import db_id
+from .photos import PHOTO_REQUEST_BYTES, read_photos, storage_root
 
 bp = Blueprint("entries", __name__)
 
 LOOKUP_LIMIT = 20
-# Four photos at the size limit plus the form fields; the app-wide limit is sized for imports.
-PHOTO_REQUEST_BYTES = MAX_PHOTOS * MAX_PHOTO_BYTES + 1024 * 1024
 # A bulk form sends one multipart part per ticked household; Werkzeug's default (1,000)
 # would refuse a large group ticked with 全选.
 BULK_FORM_PARTS = 10_000
@@ -104,7 +102,7 @@ def new(village: Village):
             rule = _rule(village, form.rule.data)
             resubmits = _resubmitted(village, form.resubmits.data)
             kept = _kept_photos(resubmits, form.keep_photos.data)
-            uploads = _uploads(form, already=len(kept))
+            uploads = read_photos(form.photos, already=len(kept))
             entry = ledger.make_entry(
                 current_user, village, chosen, rule, form.entry_date.data, form.points.data,
                 form.note.data or "", evidence=bool(uploads or kept), token=form.token.data or None,
@@ -156,7 +154,7 @@ def bulk(village: Village):
         try:
             chosen = _households_by_ids(village, form.households.data or [])
             rule = _rule(village, form.rule.data)
-            uploads = _uploads(form)
+            uploads = read_photos(form.photos)
             made = ledger.bulk_entry(
                 current_user, village, chosen, rule, form.entry_date.data, form.points.data,
                 form.note.data or "", evidence=bool(uploads), token=form.token.data or None,
@@ -221,7 +219,7 @@ def edit(village: Village, entry_id: int):
     if form.validate_on_submit():
         try:
             rule = _rule(village, form.rule.data)
-            uploads = _uploads(form, already=len(entry.photos))
+            uploads = read_photos(form.photos, already=len(entry.photos))
             ledger.edit_pending(
                 current_user, entry, rule, form.entry_date.data, form.points.data, form.note.data or "",
                 evidence=bool(uploads),
@@ -310,11 +308,6 @@ def photo(village: Village, photo_id: int):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
-
-
-def storage_root() -> Path:
-    """Return the folder evidence photos are kept in."""
-    return Path(current_app.instance_path) / "evidence"
 
 
 def entry_or_404(village: Village, entry_id: int) -> Entry:
@@ -499,18 +492,6 @@ def _rule(village: Village, rule_id: Optional[int]) -> Rule:
     if rule is None:
         raise LedgerError("请选择本村的积分细则", "rule")
     return rule
-
-
-def _uploads(form: EntryFields, already: int = 0) -> list[PhotoUpload]:
-    """Read the chosen photos and check them all before anything is written."""
-    uploads = []
-    for storage in form.photos.data or []:
-        if not getattr(storage, "filename", None):
-            continue
-        # One byte over the limit is enough for check_uploads to refuse it.
-        uploads.append(PhotoUpload(storage.read(MAX_PHOTO_BYTES + 1), storage.filename))
-    evidence.check_uploads(uploads, already=already)
-    return [u for u in uploads if u.data]
 
 
 def _households_by_ids(village: Village, ids: list[int]) -> list[Household]:

@@ -10,6 +10,7 @@ from flask_login import current_user
 from .. import exports
 from ..extensions import db
 from ..models import Village
+from ..personal_data import sees_in_full
 from .access import village_view
 from .exports_forms import ExportForm, default_quarter
 
@@ -33,7 +34,7 @@ def download(village: Village, kind: str):
         flash(next(iter(form.errors.values()))[0], "danger")
         return redirect(url_for("exports.index", slug=village.slug))
     options = form.options(kind)
-    if options.full_personal_data and not current_user.is_admin:
+    if options.full_personal_data and not sees_in_full(current_user, village):
         abort(403)
     # A temporary file, not memory: the register of a large village runs to megabytes.
     stream = tempfile.TemporaryFile()

@@ -10,6 +10,7 @@ from .. import cards, households, ledger
 from ..extensions import db
 from ..households import HouseholdError, HouseholdFields
 from ..models import DEACTIVATION_REASONS, HOUSEHOLD_STATUSES, AuditEntry, Household, Village
+from ..personal_data import sees_in_full
 from .access import household_or_404, personal_search, village_view
 from .forms_base import show_error
 from .audit_log import action_label, changes
@@ -153,8 +154,8 @@ def _form_data(household: Household) -> dict:
         "joined_on": household.joined_on,
         "note": household.note,
     }
-    # Only admins see stored numbers in full, so only their form is filled with them.
-    if current_user.is_admin:
+    # Only those who see stored numbers in full get a form filled with them.
+    if sees_in_full(current_user, household.village):
         data.update(id_number=household.id_number or "", phone=household.phone or "")
     return data
 
@@ -162,7 +163,7 @@ def _form_data(household: Household) -> dict:
 def _fields(form: HouseholdForm, village: Village, household: Household | None = None) -> HouseholdFields:
     id_number = form.id_number.data or None
     phone = form.phone.data or None
-    if household is not None and not current_user.is_admin:
+    if household is not None and not sees_in_full(current_user, village):
         # A clerk's boxes start empty (the numbers are masked), so empty means unchanged.
         id_number = id_number or household.id_number
         phone = phone or household.phone
