@@ -74,6 +74,22 @@ def test_a_township_admin_changes_settings_of_its_villages_but_not_global_pages(
     assert web.get("/users").status_code == 200
 
 
+def test_a_township_admin_is_offered_the_admin_controls_of_its_villages(built, web):
+    """Reopening a published quarter, setting star bands and editing rules are admin powers a
+    township admin holds in its villages: the pages offer them, as they do to an admin."""
+    web.login("ta")
+    quarter = web.get("/v/dongcun/quarters/2026Q3").get_data(as_text=True)
+    assert "重新开放本季度" in quarter
+    year = web.get("/v/dongcun/years/2026").get_data(as_text=True)
+    assert "/v/dongcun/years/2026/stars" in year
+    rules_page = web.get("/v/dongcun/rules").get_data(as_text=True)
+    assert "/v/dongcun/rules/new" in rules_page and "/edit" in rules_page
+    web.post("/logout")
+    web.login("tv")
+    assert "重新开放本季度" not in web.get("/v/dongcun/quarters/2026Q3").get_data(as_text=True)
+    assert "/edit" not in web.get("/v/dongcun/rules").get_data(as_text=True)
+
+
 def test_user_admin_of_a_township_admin_offers_only_its_villages_and_users(built, web):
     web.login("ta")
     page = web.get("/users/new").get_data(as_text=True)
