@@ -149,10 +149,46 @@ def test_township_workbook_has_a_summary_and_one_sheet_per_village(built, web):
     assert "township.xlsx" in response.headers["Content-Disposition"]
     book = openpyxl.load_workbook(io.BytesIO(response.data))
     response.close()  # the file behind the response is closed with it
-    assert book.sheetnames == ["汇总", "东村", "南村", "西村"]
+    assert book.sheetnames == ["汇总", "全乡镇黑榜", "东村", "南村", "西村"]
     summary = book["汇总"]
     assert summary["A1"].value == "东乡镇2026年第三季度积分汇总"
     assert summary.print_title_rows
     names = [row[1].value for row in summary.iter_rows(min_row=5) if row[1].value]
     assert sorted(names) == ["东村", "南村", "西村"]
     assert book["东村"]["A2"].value == "第1版"
+
+
+def test_the_workbook_lists_the_whole_township_black_list_as_the_dashboard_names_it(built, web):
+    from villagepoints import rollup, townships
+    from villagepoints.quarters import Quarter
+
+    with built.app_context():
+        _rows, _best, black = rollup.dashboard(townships.villages_of(townships.get_by_slug("dongxiang")),
+                                               Quarter(2026, 4))
+        expected = [[h.village_name, h.code or None, h.head_name, h.group or None, h.score, "；".join(h.reasons)]
+                    for h in black]
+    assert expected, "the world has black-listed households this quarter"
+    web.login("tv")
+    response = web.get("/t/dongxiang/export?quarter=2026Q4")
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    response.close()
+    sheet = book["全乡镇黑榜"]
+    assert sheet["A1"].value == "东乡镇2026年第四季度黑榜"
+    listed = [[c.value for c in row[:6]] for row in sheet.iter_rows(min_row=5) if row[0].value]
+    assert listed == expected
+    # Names are masked as each village says: 西村 shows only the group.
+    assert all(row[2].endswith("某户") for row in listed if row[0] == "西村")
+
+
+def test_a_long_township_black_list_names_the_lowest_and_points_to_the_workbook(built, web, monkeypatch):
+    from villagepoints.web import township
+
+    web.login("tv")
+    whole = web.get("/t/dongxiang?quarter=2026Q4").get_data(as_text=True)
+    monkeypatch.setattr(township, "BLACK_SHOWN", 1)
+    page = web.get("/t/dongxiang?quarter=2026Q4").get_data(as_text=True)
+    assert "这里列出积分最低的 1 户" in page and "全乡镇黑榜" in page
+    assert "/t/dongxiang/export?quarter=2026Q4" in page
+    assert "这里列出积分最低的" not in whole
+    black_rows = lambda html: html.split("全乡镇黑榜", 1)[1].count("<tr>") - 1
+    assert black_rows(page) == 1 < black_rows(whole)

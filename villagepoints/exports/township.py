@@ -1,6 +1,7 @@
 """乡镇季度汇总: the township's villages side by side for a quarter, then one sheet per village.
 
-The summary sheet holds the roll-up rows (rollup.py); each village's sheet holds its
+The summary sheet holds the roll-up rows (rollup.py), the next the township's black list
+(named as each village's policy says); each village's sheet holds its
 quarter ranking, read from the snapshot in force for a published quarter, as the
 village's own notice does.
 """
@@ -30,6 +31,14 @@ SUMMARY_COLUMNS = [
     Column("公示", 10, "name"),
     Column("兑换积分", 10, "number"),
 ]
+BLACK_COLUMNS = [
+    Column("村", 14, "name"),
+    Column("户编号", 10, "text"),
+    Column("户主", 12, "name"),
+    Column("村民小组", 11, "name"),
+    Column("季度积分", 10, "number"),
+    Column("上榜原因", 36, "text"),
+]
 VILLAGE_COLUMNS = [
     Column("名次", 7, "number"),
     Column("户编号", 10, "text"),
@@ -56,7 +65,7 @@ def write(township: Township, villages: list[Village], quarter: Quarter, out: Bi
           today: dt.date | None = None) -> None:
     """Write the summary sheet and one sheet per village."""
     today = today or dt.date.today()
-    rows = rollup.village_rows(villages, quarter)
+    rows, _best, black = rollup.dashboard(villages, quarter)
     workbook = printing.new_workbook(title(township, quarter))
     unpublished = [r.name for r in rows if r.published is None]
     status = "全部村已公示" if not unpublished else f"未公示（数字为实时统计）：{'、'.join(unpublished)}"
@@ -67,7 +76,13 @@ def write(township: Township, villages: list[Village], quarter: Quarter, out: Bi
         sheet.row([r.rank, r.name, r.households, r.participating, f"{r.participation_rate:.1%}",
                    r.average_score, r.below_base, r.red, r.black, r.pending,
                    f"第{r.published}版" if r.published else "未公示", r.redeemed_points])
-    taken = {"汇总"}
+    # Named as each village names its black list (full name, 张*, or the group only).
+    blacks = PrintedSheet(workbook, "全乡镇黑榜", BLACK_COLUMNS, f"{township.name}{quarter.label}黑榜",
+                          [f"共 {len(black)} 户，按季度积分从低到高", "姓名按各村自己的黑榜显示方式"],
+                          landscape=True, header_left=township.name)
+    for h in black:
+        blacks.row([h.village_name, h.code, h.head_name, h.group, h.score, "；".join(h.reasons)])
+    taken = {"汇总", "全乡镇黑榜"}
     for village in villages:
         numbers, publication = shown_numbers(village, quarter)
         mark = f"第{publication.version}版" if publication is not None else "未公示，实时统计"

@@ -19,6 +19,8 @@ bp = Blueprint("township", __name__)
 # The quarter picker offers the current quarter and this many before it.
 PAST_QUARTERS = 7
 TOP = 10
+# A township's black list can run to thousands of households; the page names the lowest.
+BLACK_SHOWN = 50
 SORTS = {
     "rank": "名次", "name": "村", "households": "参评户数", "participating": "参与户数",
     "participation_rate": "参与率", "average_score": "平均分", "below_base": "低于基础分",
@@ -71,7 +73,7 @@ def dashboard(slug: str):
         rows=_sorted(rows, sort, descending), sort=sort, descending=descending, sorts=SORTS,
         unpublished=[r for r in rows if r.published is None],
         backlog=sorted((r for r in rows if r.pending), key=lambda r: -r.pending),
-        best=best, black=black, top=TOP, charts=chart_data.township_charts(villages, rows, quarter),
+        best=best, black=black, black_shown=BLACK_SHOWN, top=TOP, charts=chart_data.township_charts(villages, rows, quarter),
     )
 
 
