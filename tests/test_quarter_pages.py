@@ -116,6 +116,16 @@ def test_tally_page_shows_ranks_in_order_with_base_plus_and_minus(scheme):
         assert f">{heading}</th>" in page
 
 
+def test_names_in_the_ranking_are_escaped(scheme, make_household):
+    """The ranking writes its numbers unescaped for speed; every text cell is still escaped."""
+    make_household(head_name="<b>王</b>&", group="一组", joined_on=dt.date(2020, 1, 1))
+    scheme.login("viewer1")
+    for query in ("", "?sort=code"):
+        page = text(scheme.web.get(URL + query))
+        assert "<b>王</b>" not in page
+        assert "&lt;b&gt;王&lt;/b&gt;&amp;" in page
+
+
 def test_filtering_by_group_keeps_the_village_wide_ranks_and_sorting_by_code(scheme):
     scheme.login("viewer1")
     page = text(scheme.web.get(f"{URL}?group={scheme.group_id('一组')}"))
