@@ -161,30 +161,34 @@ def _scored(villages: list[Village], quarter: Quarter, *, shared: bool = False):
     return stmt.cte("scored").prefix_with("MATERIALIZED") if shared else stmt.subquery("scored")
 
 
-def _live_numbers(villages: list[Village], quarter: Quarter) -> dict[int, dict]:
-    """Aggregate the scored households per village in one statement."""
-    if not villages:
-        return {}
-    s = _scored(villages, quarter)
+def _village_sums(s, *, tagged: bool = False):
+    """Per village of the scored households ``s``: households, total score, below base,
+    participating, red and black, in that order after the village id. ``tagged`` adds a 0
+    before the village id and after it, to stand beside dashboard's named households."""
     red = and_(
         s.c.black == 0,
         or_(s.c.honoured == 1, and_(s.c.red_top.is_(True), s.c.rank <= s.c.red_size, s.c.score > s.c.base)),
     )
-    stmt = (
-        select(
-            s.c.village_id, func.count(), func.sum(s.c.score),
-            func.sum(case((s.c.score < s.c.base, 1), else_=0)),
-            func.sum(case((s.c.entries > 0, 1), else_=0)),
-            func.sum(case((red, 1), else_=0)),
-            func.sum(s.c.black),
-        )
-        .group_by(s.c.village_id)
-    )
-    return {
-        vid: {"households": int(n), "total": int(total or 0), "below_base": int(below or 0),
-              "participating": int(part or 0), "red": int(r or 0), "black": int(b or 0)}
-        for vid, n, total, below, part, r, b in db.session.execute(stmt)
-    }
+    village = (literal(0), s.c.village_id, literal(0)) if tagged else (s.c.village_id,)
+    return select(
+        *village, func.count(), func.sum(s.c.score),
+        func.sum(case((s.c.score < s.c.base, 1), else_=0)),
+        func.sum(case((s.c.entries > 0, 1), else_=0)),
+        func.sum(case((red, 1), else_=0)),
+        func.sum(s.c.black),
+    ).group_by(s.c.village_id)
+
+
+def _numbers(n, total, below, part, red, black) -> dict:
+    return {"households": int(n), "total": int(total or 0), "below_base": int(below or 0),
+            "participating": int(part or 0), "red": int(red or 0), "black": int(black or 0)}
+
+
+def _live_numbers(villages: list[Village], quarter: Quarter) -> dict[int, dict]:
+    """Aggregate the scored households per village in one statement."""
+    if not villages:
+        return {}
+    return {vid: _numbers(*sums) for vid, *sums in db.session.execute(_village_sums(_scored(villages, quarter)))}
 
 
 def _pending(ids: list[int], quarter: Quarter) -> dict[int, int]:
@@ -294,20 +298,11 @@ def dashboard(villages: list[Village], quarter: Quarter, top: int = 10):
         return [], [], []
     publications = _publications(ids, quarter)
     s = _scored(villages, quarter, shared=True)
-    red = and_(
-        s.c.black == 0,
-        or_(s.c.honoured == 1, and_(s.c.red_top.is_(True), s.c.rank <= s.c.red_size, s.c.score > s.c.base)),
-    )
     frozen = list(publications)
     ranked = s.c.village_id.not_in(frozen) if frozen else true()
     # The township's top-th score: households scoring at least this are in the top (ties included).
     threshold = select(s.c.score).where(ranked).order_by(s.c.score.desc()).limit(1).offset(top - 1).scalar_subquery()
-    sums = select(
-        literal(0).label("kind"), s.c.village_id, literal(0).label("household_id"), func.count().label("a"),
-        func.sum(s.c.score).label("b"), func.sum(case((s.c.score < s.c.base, 1), else_=0)).label("c"),
-        func.sum(case((s.c.entries > 0, 1), else_=0)).label("d"), func.sum(case((red, 1), else_=0)).label("e"),
-        func.sum(s.c.black).label("f"),
-    ).group_by(s.c.village_id)
+    sums = _village_sums(s, tagged=True)
     named = select(
         literal(1), s.c.village_id, s.c.household_id, s.c.score, s.c.black, s.c.black_below, s.c.black_aid,
         s.c.black_trigger, literal(0),
@@ -316,8 +311,7 @@ def dashboard(villages: list[Village], quarter: Quarter, top: int = 10):
     listed: list[_Listed] = []
     for kind, vid, hid, a, b, c, d, e, f in db.session.execute(sums.union_all(named)):
         if kind == 0:
-            live[vid] = {"households": int(a), "total": int(b or 0), "below_base": int(c or 0),
-                         "participating": int(d or 0), "red": int(e or 0), "black": int(f or 0)}
+            live[vid] = _numbers(a, b, c, d, e, f)
         else:
             listed.append(_Listed(vid, hid, int(a), 0, int(b), int(c), int(d), int(e)))
     # Competition ranking across the township; every household scoring more than a named one
