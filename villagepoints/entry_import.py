@@ -250,8 +250,8 @@ def _record_rows(
     This is ledger.record_checked for a whole file: the same columns and the same audit
     entry per entry, without an ORM object per row (50,000 rows took over a minute).
     """
-    status = ledger._initial_status(village, approve)
-    reviewer = ledger._reviewer_name(village, approve)
+    status = ledger.initial_status(village, approve)
+    reviewer = ledger.reviewer_name(village, approve)
     now = utcnow()
     approved = status == "approved"
     actor_name = audit.actor_name(actor)
