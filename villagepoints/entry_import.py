@@ -49,6 +49,7 @@ TEMPLATE_NOTE = "示例行，导入前请删除"
 _TEMPLATE_NOTE_READ = sheets.clean_text(TEMPLATE_NOTE)
 NOTE_MAX = 500
 BATCH = 500
+_SPACES = re.compile(r"\s+")
 _POINTS = re.compile(r"^([+-]?)(\d+)分?$")
 # Where each ledger refusal points in the sheet; "photos" is evidence, which a sheet gives in 说明.
 _LEDGER_COLUMNS = {"rule": "rule", "entry_date": "entry_date", "points": "points", "photos": "note"}
@@ -347,12 +348,12 @@ def _parse(table: sheets.Table, row: sheets.Row, problems: list[Problem]) -> _Pa
     name = sheets.text(cells.get("head_name"))
     parsed.head_name = CJK_GAP.sub("", name) if name else None
     group = sheets.text(cells.get("group"))
-    parsed.group = re.sub(r"\s+", "", group) if group else None
+    parsed.group = _SPACES.sub("", group) if group else None
     if not parsed.code and not parsed.head_name:
         problem("code" if "code" in table.columns else "head_name", "户编号和户主姓名都为空，请至少填写一项")
 
     rule = sheets.text(cells.get("rule"))
-    parsed.rule = re.sub(r"\s+", "", rule or "")
+    parsed.rule = _SPACES.sub("", rule or "")
     if not parsed.rule:
         problem("rule", "细则为空，请填写细则编号或名称，例如 P01")
 

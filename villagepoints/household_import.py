@@ -60,6 +60,7 @@ TEMPLATE_EXAMPLE = {
 }
 BATCH = 500
 # Spaces between Chinese characters in a name are typing slips ("张 三" is 张三).
+_SPACES = re.compile(r"\s+")
 CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
 
 
@@ -473,7 +474,7 @@ class _Planner:
 
         group = sheets.text(cells.get("group"))
         if group:
-            group = re.sub(r"\s+", "", group)
+            group = _SPACES.sub("", group)
             if group not in self.register.groups:
                 if len(group) > 50:
                     problem("group", "小组名称不能超过50个字")
@@ -800,14 +801,19 @@ def _executemany(connection, table, names: list[str], filled: list[Any], rows: l
     given = names[:len(names) - len(filled)]
     processors = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
     tail = tuple(p(v) if p else v for p, v in zip(processors[len(given):], filled))
-    convert = [(i, p) for i, p in enumerate(processors[:len(given)]) if p is not None]
+    # Converted values are remembered per column: a file's rows share one creation time
+    # and a few hundred dates.
+    convert = [(i, p, {}) for i, p in enumerate(processors[:len(given)]) if p is not None]
     values = []
     for row in rows:
         cells = [row[n] for n in given]
-        for i, process in convert:
+        for i, process, known in convert:
             cell = cells[i]
             if cell is not None:
-                cells[i] = process(cell)
+                done = known.get(cell)
+                if done is None:
+                    done = known[cell] = process(cell)
+                cells[i] = done
         values.append((*cells, *tail))
     connection.exec_driver_sql(sql, values)
 
