@@ -471,7 +471,7 @@ class _Checker:
         self.by_number: dict[str, list[HouseholdView]] = {}
         self.by_name: dict[str, list[HouseholdView]] = {}
         self.group_set = set(self.group_names.values())
-        self.quarters: dict[dt.date, Quarter] = {}
+        self.days: dict[dt.date, tuple[Quarter, Optional[LedgerError]]] = {}
         days = [d for d in days if d is not None]
         self.nets = self._nets(days)
         self.existing = self._existing(days)
@@ -549,16 +549,16 @@ class _Checker:
         Returns (field, message) of a refusal, or None. Fields: household, rule,
         entry_date, points, note. The message names the household and the rule.
         """
-        quarter = self.quarters.get(day)
-        if quarter is None:
-            quarter = self.quarters[day] = Quarter.of(day)
-        key = (household.id, rule.id, quarter)
+        quarter, closed = self._day(day)
+        # Only a capped rule counts its net (check_entry reads net_before for those alone).
+        key = (household.id, rule.id, quarter) if rule.quarter_cap is not None else None
         try:
             ledger.check_entry(
                 self.village, household, rule, day, points, today=self.today,
-                evidence=bool(note), net_before=self.nets.get(key, 0), check_quarter=False,
+                evidence=bool(note), net_before=self.nets.get(key, 0) if key else 0, check_quarter=False,
             )
-            self._check_quarter(quarter, day)
+            if closed is not None:
+                raise closed
         except LedgerError as exc:
             field = _LEDGER_COLUMNS.get(exc.field, "household")
             return field, _naming(_message(exc, rule, household), household, rule)
@@ -576,20 +576,23 @@ class _Checker:
             )
         self.seen[same] = where
         # Later rows of the file count this one against the rule's quarterly cap.
-        if rule.quarter_cap is not None:
+        if key is not None:
             self.nets[key] = self.nets.get(key, 0) + points
         return None
 
-    def _check_quarter(self, quarter: Quarter, day: dt.date) -> None:
-        if quarter not in self.quarter_checks:
-            try:
-                ledger.check_quarter_open(self.village, day)
-                self.quarter_checks[quarter] = None
-            except LedgerError as exc:
-                self.quarter_checks[quarter] = exc
-        refusal = self.quarter_checks[quarter]
-        if refusal is not None:
-            raise refusal
+    def _day(self, day: dt.date) -> tuple[Quarter, Optional[LedgerError]]:
+        """Return the day's quarter and the refusal of a published or closed one, looked up once per day."""
+        found = self.days.get(day)
+        if found is None:
+            quarter = Quarter.of(day)
+            if quarter not in self.quarter_checks:
+                try:
+                    ledger.check_quarter_open(self.village, day)
+                    self.quarter_checks[quarter] = None
+                except LedgerError as exc:
+                    self.quarter_checks[quarter] = exc
+            found = self.days[day] = (quarter, self.quarter_checks[quarter])
+        return found
 
     def _load_register(self) -> None:
         # Inactive households are kept, so the ledger's own message refuses them.
