@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping, Optional, Sequence
 
-from .cells import clean_value, header_key, serial_date
+from .cells import ERROR_VALUES, clean_value, header_key, serial_date
 from .formats import Book, RawRow, Source, open_book
 from .guard import COLUMN_MARGIN, Limits, SheetError
 from .header import HEADER_SCAN_ROWS, Header, HeaderFinder
@@ -152,8 +152,11 @@ class _Cleaner:
         self.size = size
 
     def __call__(self, value: Any) -> Any:
-        if type(value) is not str or value.isascii() or len(value) > 40:
+        if type(value) is not str or len(value) > 40:
             return clean_value(value)
+        if value.isascii():  # clean_value's own first case, without the call
+            value = value.strip()
+            return value if value and value not in ERROR_VALUES else None
         found = self.known.get(value, _UNKNOWN)
         if found is _UNKNOWN:
             found = clean_value(value)
