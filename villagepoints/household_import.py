@@ -765,8 +765,7 @@ def insert_rows(model, rows: list[dict]) -> None:
     connection = db.session.connection()
     dialect = connection.dialect
     if dialect.name == "postgresql" and dialect.driver == "psycopg":
-        for start in range(0, len(rows), BATCH):
-            _copy(connection, table.name, names, filled, rows[start:start + BATCH])
+        _copy(connection, table.name, names, filled, rows)
     elif dialect.name == "sqlite":
         _executemany(connection, table, names, filled, rows)
     else:
