@@ -411,7 +411,7 @@ class HouseholdView:
     group_id: Optional[int]
     joined_on: Optional[dt.date]
     status: str
-    is_active: bool = True
+    is_active: bool = field(init=False, default=True)
 
     def __post_init__(self) -> None:
         self.is_active = self.status == "active"
@@ -441,7 +441,7 @@ class RuleView:
     max_points: int
     quarter_cap: Optional[int]
     requires_evidence: bool
-    is_plus: bool = False
+    is_plus: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         self.is_plus = self.kind == "plus"

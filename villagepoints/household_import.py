@@ -750,7 +750,7 @@ def _insert_households(
 
 
 def insert_rows(model, rows: list[dict]) -> None:
-    """Insert plain rows (every dict with the same keys) into the model's table, in batches.
+    """Insert plain rows (every dict with the same keys) into the model's table in one statement.
 
     Columns left out get their scalar Python default (Entry.version's 1), as an ORM insert
     would; a column with a callable default must be given. The values go to the driver
