@@ -407,3 +407,26 @@ def test_entry_rows_read_the_same_from_xls_and_ods(world, tmp_path):
         converted = soffice_convert(data, "积分.xlsx", target, tmp_path)
         got = plan_entry_import(village, converted, f"积分.{target}", today=TODAY)
         assert [(r.household_code, r.rule_code, r.points, r.entry_date) for r in got.rows] == expected, target
+
+
+def test_imported_entry_and_its_log_line_read_like_one_the_ledger_makes(world):
+    village, clerk = world
+    apply_entry_import(clerk, village, plan(village, [["0001", None, None, "P01", None, IN_Q3, "调解记录本"]]))
+    db.session.commit()
+    imported = entries()[0]
+    made = ledger.make_entry(clerk, village, imported.household, imported.rule, IN_Q3, note="调解记录本", today=TODAY)
+    db.session.commit()
+    db.session.expire_all()
+    # The columns come back as the ORM stores them: dates, times, the review form's version.
+    assert (imported.entry_date, imported.version, imported.points) == (made.entry_date, made.version, made.points)
+    assert isinstance(imported.created_at, dt.datetime) and imported.reviewed_at is None
+    logs = {
+        line.target: line for line in db.session.execute(db.select(AuditEntry).filter_by(action="entry.create")).scalars()
+    }
+    imported_log = logs[f"积分记录 #{imported.id} 0001 张三"]
+    made_log = logs[f"积分记录 #{made.id} 0001 张三"]
+    # The household's history page reads these: the same JSON text, the same columns.
+    assert imported_log.after == made_log.after
+    assert (imported_log.actor, imported_log.user_id, imported_log.household_id, imported_log.before) == (
+        made_log.actor, made_log.user_id, made_log.household_id, made_log.before,
+    )

@@ -469,3 +469,14 @@ def test_apply_refuses_a_plan_carrying_an_unconfirmed_identity_change(village):
         apply_import(None, village, p)
     db.session.rollback()
     assert register(village)["0002"].head_name == "李四"
+
+
+def test_bulk_audit_rows_store_the_same_text_as_a_row_recorded_alone():
+    state = {
+        "head_name": "张三", "joined_on": dt.date(2024, 3, 1), "categories": ["党员户", "脱贫户"],
+        "deactivated_on": None, "members": 4, "code": "0001",
+    }
+    at = dt.datetime(2026, 11, 18, 9, 30)
+    alone = audit.row(None, "household.create", village_id=7, household_id=3, target="农户 0001 张三", after=state, at=at)
+    bulk = audit.RowBuilder(None, "household.create", village_id=7, at=at)(3, "农户 0001 张三", state)
+    assert bulk == alone

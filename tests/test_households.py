@@ -169,3 +169,34 @@ def test_register_search_finds_name_initials_code_id_tail_and_phone(village):
     assert found(valid_id()[-4:]) == ["张三"]
     assert found("5678") == ["张三"]
     assert found("王") == []
+
+
+def _pypinyin_initials(name: str) -> str:
+    """pypinyin reading the whole name, as the register computed initials before the character cache."""
+    from pypinyin import Style, lazy_pinyin
+
+    return "".join(lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore")).lower()[:50]
+
+
+@pytest.mark.parametrize("name", [
+    # Surnames and words pypinyin reads as a phrase, not character by character.
+    "长孙无忌", "尉迟恭", "单于", "万俟卨", "曾国藩", "解缙", "朴志勇", "区小华", "仇大海", "查良镛",
+    "乐乐", "重庆生", "银行长", "长江", "单田芳", "覃长发", "尉迟敬德",
+    # Rare characters (extension A and B), names with ASCII, a middle dot, spaces and symbols.
+    "䶮", "𠀀李", "王a1", "阿依古丽·买买提", " 张 三 ", "李（小）明", "", "〇", "张" * 60,
+])
+def test_name_initials_agree_with_pypinyin_reading_the_whole_name(name):
+    assert households.name_initials(name) == _pypinyin_initials(name)
+
+
+def test_name_initials_agree_with_pypinyin_for_a_village_of_made_up_and_mixed_names():
+    import random
+
+    from villagepoints import demo_data
+
+    names = [row["head_name"] for row in demo_data.household_rows(2_000, ("一组",))]
+    # Characters with several readings, thrown together so that some pairs form words.
+    rng = random.Random(15)
+    many_readings = "长重行乐单曾解朴区仇查覃尉迟万俟都会朝调发藏传和好数着了大家银"
+    names += ["".join(rng.choice(many_readings) for _ in range(rng.randint(2, 4))) for _ in range(2_000)]
+    assert [households.name_initials(n) for n in names] == [_pypinyin_initials(n) for n in names]

@@ -88,6 +88,35 @@ def row(
     }
 
 
+def _iso(value: Any) -> str:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+# One encoder for every bulk row: json.dumps with options builds a new encoder per call.
+_STATE_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=_iso)
+
+
+class RowBuilder:
+    """Build many audit rows of one actor, action and time for a bulk insert, each as row() builds it.
+
+    The actor's columns are worked out once and each state is encoded in one pass
+    (dates as ISO text, keys sorted), the JSON text dump_state gives: an import writes
+    one such row per household or entry.
+    """
+
+    def __init__(self, actor: Optional[User], action: str, *, village_id: Optional[int], at: dt.datetime) -> None:
+        self.base = {
+            "at": at, "user_id": actor.id if actor is not None else None, "actor": actor_name(actor),
+            "village_id": village_id, "action": action, "summary": "", "before": None,
+        }
+
+    def __call__(self, household_id: Optional[int], target: str, after: dict) -> dict:
+        """Return the row logging ``after`` for one household (``target`` as record() takes it)."""
+        return {**self.base, "household_id": household_id, "target": target, "after": _STATE_ENCODER.encode(after)}
+
+
 def changed(before: dict, after: dict) -> tuple[dict, dict]:
     """Keep only the keys whose values differ, so the log shows what really changed."""
     keys = [k for k in after if before.get(k) != after.get(k)]

@@ -60,6 +60,7 @@ TEMPLATE_EXAMPLE = {
 }
 BATCH = 500
 # Spaces between Chinese characters in a name are typing slips ("张 三" is 张三).
+_SPACES = re.compile(r"\s+")
 CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
 
 
@@ -473,7 +474,7 @@ class _Planner:
 
         group = sheets.text(cells.get("group"))
         if group:
-            group = re.sub(r"\s+", "", group)
+            group = _SPACES.sub("", group)
             if group not in self.register.groups:
                 if len(group) > 50:
                     problem("group", "小组名称不能超过50个字")
@@ -735,6 +736,7 @@ def _insert_households(
         for record, r in zip(records, rows)
         for name in dict.fromkeys(r.categories)
     ])
+    logged = audit.RowBuilder(actor, "household.create", village_id=village.id, at=now)
     entries = []
     for record, r in zip(records, rows):
         state = households.state_values(
@@ -743,38 +745,91 @@ def _insert_households(
             members=record["members"], categories=r.categories, address=record["address"],
             joined_on=record["joined_on"], note=record["note"],
         )
-        entries.append(audit.row(
-            actor, "household.create", village_id=village.id, household_id=ids[record["code"]],
-            target=f"农户 {record['code']} {record['head_name']}", after=state, at=now,
-        ))
+        entries.append(logged(ids[record["code"]], f"农户 {record['code']} {record['head_name']}", state))
     insert_rows(AuditEntry, entries)
 
 
 def insert_rows(model, rows: list[dict]) -> None:
-    """Insert plain rows (every dict with the same keys) into the model's table, in batches."""
+    """Insert plain rows (every dict with the same keys) into the model's table in one statement.
+
+    Columns left out get their scalar Python default (Entry.version's 1), as an ORM insert
+    would; a column with a callable default must be given. The values go to the driver
+    as they are, once converted by their column type (dates as SQLite stores them).
+    """
+    if not rows:
+        return
+    table = model.__table__
+    names, filled = _columns(table, rows[0])
+    # Pending ORM rows first (a new group, its audit entry), as a session.execute would.
+    db.session.flush()
     connection = db.session.connection()
-    copy_rows = connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg"
-    for start in range(0, len(rows), BATCH):
-        batch = rows[start:start + BATCH]
-        if copy_rows:
-            _copy(connection, model.__tablename__, batch)
-        else:
-            db.session.execute(insert(model.__table__), batch)
+    dialect = connection.dialect
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        _copy(connection, table.name, names, filled, rows)
+    elif dialect.name == "sqlite":
+        _executemany(connection, table, names, filled, rows)
+    else:
+        defaults = dict(zip(names[len(names) - len(filled):], filled))
+        for start in range(0, len(rows), BATCH):
+            db.session.execute(insert(table), [{**row, **defaults} for row in rows[start:start + BATCH]])
 
 
-def _copy(connection, table: str, rows: list[dict]) -> None:
+def _columns(table, given: dict) -> tuple[list[str], list[Any]]:
+    """Return the columns to insert (the given keys, then defaulted ones) and the defaulted values."""
+    names = list(given)
+    filled = []
+    for column in table.columns:
+        if column.key in given or column.primary_key or column.default is None:
+            continue
+        if not column.default.is_scalar:
+            raise TypeError(f"insert_rows: give {table.name}.{column.key}, its default is computed per row")
+        names.append(column.key)
+        filled.append(column.default.arg)
+    return names, filled
+
+
+def _executemany(connection, table, names: list[str], filled: list[Any], rows: list[dict]) -> None:
+    # One prepared statement and the driver's executemany over plain tuples: building
+    # SQLAlchemy's per-row parameter dicts cost more than SQLite's own inserting.
+    dialect = connection.dialect
+    quote = dialect.identifier_preparer.quote
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
+        f"VALUES ({', '.join('?' * len(names))})"
+    )
+    given = names[:len(names) - len(filled)]
+    processors = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
+    tail = tuple(p(v) if p else v for p, v in zip(processors[len(given):], filled))
+    # Converted values are remembered per column: a file's rows share one creation time
+    # and a few hundred dates.
+    convert = [(i, p, {}) for i, p in enumerate(processors[:len(given)]) if p is not None]
+    values = []
+    for row in rows:
+        cells = [row[n] for n in given]
+        for i, process, known in convert:
+            cell = cells[i]
+            if cell is not None:
+                done = known.get(cell)
+                if done is None:
+                    done = known[cell] = process(cell)
+                cells[i] = done
+        values.append((*cells, *tail))
+    connection.exec_driver_sql(sql, values)
+
+
+def _copy(connection, table: str, names: list[str], filled: list[Any], rows: list[dict]) -> None:
     # COPY streams the rows as data. A multi-row INSERT spent most of its time in
     # psycopg rewriting thousands of placeholders, and executemany sends a statement
     # per row: 10,000 households took 3-4 s on PostgreSQL either way.
     from psycopg import sql
 
-    columns = list(rows[0])
     command = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, names))
     )
+    given = names[:len(names) - len(filled)]
     with connection.connection.driver_connection.cursor() as cursor, cursor.copy(command) as copy:
         for row in rows:
-            copy.write_row([row[c] for c in columns])
+            copy.write_row([*(row[c] for c in given), *filled])
 
 
 def _load(village: Village, ids: Iterable[int]) -> dict[int, Household]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
 from pypinyin import Style, lazy_pinyin
+from pypinyin.constants import PHRASES_DICT
 from sqlalchemy import Select, or_
 
 from . import audit, throttle
@@ -16,6 +17,8 @@ from .models import DEACTIVATION_REASONS, Group, Household, HouseholdCategory, U
 from .personal_data import mask_id_number, mask_phone
 
 CODE_WIDTH = 4
+# The longest word in pypinyin's phrase list (a name's longer stretches cannot be one).
+_PHRASE_LONGEST = max(map(len, PHRASES_DICT), default=0)
 
 
 class HouseholdError(ValueError):
@@ -42,11 +45,45 @@ class HouseholdFields:
     note: str = ""
 
 
-@functools.lru_cache(maxsize=32768)
 def name_initials(name: str) -> str:
-    """Return the pinyin initials of a name, lower case: 张三 -> zs."""
-    # Cached: an import of 10,000 households spent a third of its writing time in pypinyin.
-    letters = lazy_pinyin(name or "", style=Style.FIRST_LETTER, errors="ignore")
+    """Return the pinyin initials of a name, lower case: 张三 -> zs.
+
+    Read character by character from a cache (a village's names share a few hundred
+    characters), which gives what pypinyin gives for the whole name unless two or more
+    of its characters form a word in pypinyin's phrase list (长孙, 尉迟, 单于): such a
+    name is read whole, as pypinyin reads it.
+    """
+    name = name or ""
+    if _has_phrase(name):
+        return _whole_initials(name)
+    cache = _CHAR_INITIALS
+    letters = []
+    for char in name:
+        found = cache.get(char)
+        if found is None:
+            found = cache[char] = "".join(lazy_pinyin(char, style=Style.FIRST_LETTER, errors="ignore"))
+        letters.append(found)
+    return "".join(letters).lower()[:50]
+
+
+# Character -> its initial letters as pypinyin reads it alone ("" for one it has no reading of).
+_CHAR_INITIALS: dict[str, str] = {}
+
+
+def _has_phrase(name: str) -> bool:
+    """Tell whether two or more neighbouring characters of the name are a word pypinyin reads as one."""
+    size = len(name)
+    longest = min(size, _PHRASE_LONGEST)
+    for length in range(2, longest + 1):
+        for start in range(size - length + 1):
+            if name[start:start + length] in PHRASES_DICT:
+                return True
+    return False
+
+
+@functools.lru_cache(maxsize=4096)
+def _whole_initials(name: str) -> str:
+    letters = lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore")
     return "".join(letters).lower()[:50]
 
 

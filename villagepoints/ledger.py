@@ -247,7 +247,8 @@ def check_entry(
             )
 
 
-def _initial_status(village: Village, approve: bool) -> str:
+def initial_status(village: Village, approve: bool) -> str:
+    """Return the status a new entry starts in: approved with --approve or where no review is required, else pending."""
     return "approved" if (approve or not village.require_review) else "pending"
 
 
@@ -271,7 +272,8 @@ def _new_entry(
     return entry
 
 
-def _reviewer_name(village: Village, approve: bool) -> str:
+def reviewer_name(village: Village, approve: bool) -> str:
+    """Return the reviewer's name an entry approved at creation carries (命令行, or 本村无需审核)."""
     if approve:
         return audit.CLI_ACTOR
     return "（本村无需审核）" if not village.require_review else ""
@@ -393,8 +395,8 @@ def record_checked(
     The caller holds the households' locks (lock_households) from before its checks.
     ``audit_each=False`` is for a caller that logs the batch as one entry instead.
     """
-    status = _initial_status(village, approve)
-    reviewer = _reviewer_name(village, approve)
+    status = initial_status(village, approve)
+    reviewer = reviewer_name(village, approve)
     made = [
         _new_entry(actor, village, household, rule, day, points, note, source, status, reviewer)
         for household, rule, day, points, note in items
@@ -607,7 +609,7 @@ def reverse(actor: Optional[User], entry: Entry, reason: str) -> Entry:
     village = db.session.get(Village, entry.village_id)
     check_quarter_open(village, entry.entry_date)
     now = utcnow()
-    status = _initial_status(village, False)
+    status = initial_status(village, False)
     reversal = Entry(
         village_id=entry.village_id, household_id=entry.household_id, household=entry.household,
         rule_id=entry.rule_id, rule_code=entry.rule_code, rule_title=entry.rule_title, kind=entry.kind,
@@ -617,7 +619,7 @@ def reverse(actor: Optional[User], entry: Entry, reason: str) -> Entry:
         created_by_name=audit.actor_name(actor), created_at=now,
     )
     if status == "approved":
-        reversal.reviewed_by_name = _reviewer_name(village, False)
+        reversal.reviewed_by_name = reviewer_name(village, False)
         reversal.reviewed_at = now
     db.session.add(reversal)
     db.session.flush()

@@ -8,7 +8,9 @@ from typing import Any, Optional
 
 from ..text import clean_text as clean_control
 
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+_WHOLE_NUMBER = re.compile(r"(\d+)\s*[人口个]?")
+_LIST_SEPARATORS = re.compile(r"[、，,/／;；\s]+")
 _SPACES = re.compile(r"\s+")
 _BRACKETED = re.compile(r"[(（\[【].*?[)）\]】]")
 _SCIENTIFIC = re.compile(r"^[+-]?\d+(\.\d+)?[Ee][+-]?\d+$")
@@ -33,7 +35,7 @@ class CellError(ValueError):
 def clean_text(text: str) -> str:
     """Fold full-width digits, letters and spaces to half-width, drop zero-width marks and control characters, strip."""
     if not text.isascii():
-        text = unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH)
+        text = _ZERO_WIDTH.sub("", unicodedata.normalize("NFKC", text))
     return clean_control(text).strip()
 
 
@@ -108,7 +110,7 @@ def to_int(value: Any) -> Optional[int]:
         return int(value)
     if isinstance(value, int):
         return value
-    match = re.fullmatch(r"(\d+)\s*[人口个]?", str(value))
+    match = _WHOLE_NUMBER.fullmatch(str(value))
     if not match:
         raise CellError(f"应为整数，这里是“{value}”")
     return int(match.group(1))
@@ -142,7 +144,7 @@ def split_list(value: Any) -> list[str]:
     if value is None:
         return []
     names: list[str] = []
-    for part in re.split(r"[、，,/／;；\s]+", str(value)):
+    for part in _LIST_SEPARATORS.split(str(value)):
         part = part.strip()
         if part and part not in names:
             names.append(part)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping, Optional, Sequence
 
-from .cells import clean_value, header_key, serial_date
+from .cells import ERROR_VALUES, clean_value, header_key, serial_date
 from .formats import Book, RawRow, Source, open_book
 from .guard import COLUMN_MARGIN, Limits, SheetError
 from .header import HEADER_SCAN_ROWS, Header, HeaderFinder
@@ -101,26 +101,37 @@ class SpreadsheetReader:
         positions = header.positions
         items = list(positions.items())
         indexes = list(positions.values())
-        header_keys = {name: header_key(text) for name, text in header.columns.items()}
+        header_keys = [(name, header_key(text)) for name, text in header.columns.items()]
         date_fields = [name for name in self.dates if name in positions] if self._book.serial_dates else []
+        clean = _Cleaner()
 
         def all_rows() -> Iterator[RawRow]:
             yield from pending
             yield from raw_rows
 
+        def repeats_header(row: dict[str, Any]) -> bool:
+            # Printed registers repeat the header on every page. A header is text in
+            # Chinese, so a number, a date or a plain-ASCII cell (a code) is none.
+            for name, key in header_keys:
+                value = row[name]
+                if value is None:
+                    continue
+                if type(value) is not str or (value.isascii() and not key.isascii()) or header_key(value) != key:
+                    return False
+            return True
+
         for number, own, values in all_rows():
             width = len(values)
-            row = {name: (clean_value(values[i]) if i < width else None) for name, i in items}
+            row = {name: (clean(values[i]) if i < width else None) for name, i in items}
             # Merged cells are filled in `values`; a row is blank when the clerk typed nothing in it.
             if own is values:
                 if all(v is None for v in row.values()):
                     continue
             else:
                 size = len(own)
-                if not any(clean_value(own[i]) is not None for i in indexes if i < size):
+                if not any(clean(own[i]) is not None for i in indexes if i < size):
                     continue
-            # Printed registers repeat the header on every page.
-            if all(header_key(row[name]) == key for name, key in header_keys.items() if row[name] is not None):
+            if repeats_header(row):
                 continue
             for name in date_fields:
                 row[name] = serial_date(row[name])
@@ -128,3 +139,30 @@ class SpreadsheetReader:
             if self.rows_read > self.limits.max_rows:
                 raise SheetError(f"文件超过 {self.limits.max_rows:,} 行数据的上限，请拆分后分批导入")
             yield Row(title, number, row)
+
+
+class _Cleaner:
+    """clean_value, remembering what each short text cleaned to: a sheet repeats its names,
+    groups and rule titles on row after row. At most ``size`` texts are remembered."""
+
+    __slots__ = ("known", "size")
+
+    def __init__(self, size: int = 20_000) -> None:
+        self.known: dict[str, Any] = {}
+        self.size = size
+
+    def __call__(self, value: Any) -> Any:
+        if type(value) is not str or len(value) > 40:
+            return clean_value(value)
+        if value.isascii():  # clean_value's own first case, without the call
+            value = value.strip()
+            return value if value and value not in ERROR_VALUES else None
+        found = self.known.get(value, _UNKNOWN)
+        if found is _UNKNOWN:
+            found = clean_value(value)
+            if len(self.known) < self.size:
+                self.known[value] = found
+        return found
+
+
+_UNKNOWN = object()
