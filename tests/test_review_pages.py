@@ -127,6 +127,13 @@ def test_queue_filters_by_group_rule_and_clerk(scheme, app):
     assert listed("rule=P02") == {"李四"}
     assert listed(f"clerk={clerk2}") == {"李四", "王五"}
     assert listed(f"clerk={clerk2}&rule=P01") == {"王五"}
+    # The clerk filter offers exactly the users who have entered points in the village.
+    with app.app_context():
+        ids = dict(db.session.execute(db.select(User.username, User.id)).all())
+    page = text(scheme.web.get("/v/jiangba/review"))
+    select = page.split('name="clerk"', 1)[1].split("</select>", 1)[0]
+    offered = set(re.findall(r'<option value="(\d+)"', select))
+    assert offered == {str(ids["clerk1"]), str(ids["clerk2"])}
 
 
 def test_approving_from_the_entry_page_returns_there(scheme):
