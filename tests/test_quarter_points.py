@@ -207,3 +207,38 @@ def test_a_year_tally_sums_its_four_quarters(ctx):
     db.session.flush()
     row = tally.year_tally(village, TODAY.year)[0]
     assert (row.plus, row.minus, row.score) == (7, -2, village.base_score + 5)
+
+
+def test_an_imported_sheet_of_approved_entries_moves_the_sums(ctx, tmp_path):
+    """The entry import writes a whole file in one statement; the sums follow it row by row
+    on SQLite and per statement on PostgreSQL."""
+    import openpyxl
+
+    from villagepoints import entry_import
+
+    village, _keeper = build()
+    village.require_review = False
+    zhang, li = home(village, "张三"), home(village, "李四")
+    ledger.make_entry(None, village, zhang, rules.rule_by_code(village, "T01"), TODAY, 1,
+                      evidence=True, approve=True, today=TODAY)
+    db.session.commit()
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["户编号", "户主姓名", "加扣分事项", "得分", "时间", "说明"])
+    rows = [(zhang, "T01", 2, TODAY), (li, "T01", 3, TODAY), (zhang, "T02", -1, Q2.last_day), (li, "测试加分", 4, TODAY)]
+    for household, rule, points, day in rows:
+        sheet.append([household.code, household.head_name, rule, points, day, "导入"])
+    path = tmp_path / "积分.xlsx"
+    book.save(path)
+    plan = entry_import.plan_entry_import(village, str(path), path.name, today=TODAY)
+    assert not plan.problems, [p.line() for p in plan.problems]
+    result = entry_import.apply_entry_import(None, village, plan)
+    assert result.approved == 4
+    _agrees(village)
+    assert db.session.get(QuarterPoints, (zhang.id, Q3.year, Q3.number)).plus == 3
+    assert db.session.get(QuarterPoints, (li.id, Q3.year, Q3.number)).plus == 7
+    assert db.session.get(QuarterPoints, (zhang.id, Q2.year, Q2.number)).minus == -1
+    # Entries written one at a time afterwards are counted as well.
+    ledger.make_entry(None, village, li, rules.rule_by_code(village, "T01"), TODAY, 10,
+                      evidence=True, approve=True, today=TODAY)
+    _agrees(village)
