@@ -144,7 +144,7 @@ def main() -> int:
             if not (args.only_county or args.only_village_pages):
                 results += bench_entry_import(tmp_path, args.entry_rows)
         with app.app_context():
-            if not args.only_county and args.limit_rows:
+            if not (args.only_county or args.only_village_pages) and args.limit_rows:
                 results += bench_limit_imports(app, tmp_path, args.limit_rows)
         if args.imports_only:
             with app.app_context():
