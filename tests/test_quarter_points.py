@@ -242,3 +242,79 @@ def test_an_imported_sheet_of_approved_entries_moves_the_sums(ctx, tmp_path):
     ledger.make_entry(None, village, li, rules.rule_by_code(village, "T01"), TODAY, 10,
                       evidence=True, approve=True, today=TODAY)
     _agrees(village)
+
+
+def test_repairing_while_reviewers_approve_leaves_the_sums_equal_to_the_entries(app):
+    """check-tallies --repair rewrites the sums while others keep approving: each approval
+    waits for the repair or is in it, never counted twice or lost (two connections)."""
+    with app.app_context():
+        village, _keeper = build()
+        village.require_review = True
+        clerk = accounts.create_user(None, "clerk1", "clerk-pass-1", "clerk", [village])
+        accounts.create_user(None, "reviewer1", "review-pass-1", "reviewer", [village])
+        homes = [home(village, name) for name in ("张三", "李四", "王五")]
+        rule = rules.rule_by_code(village, "T01")
+        made = [ledger.make_entry(clerk, village, h, rule, TODAY, n + 1, evidence=True, today=TODAY)
+                for n, h in enumerate(homes * 2)]
+        db.session.commit()
+        village_id, ids = village.id, [e.id for e in made]
+
+    def act(job):
+        if job == "repair":
+            return lambda: quarter_points.rebuild([village_id])
+        reviewer = db.session.execute(db.select(User).filter_by(username="reviewer1")).scalar_one()
+        entries = [db.session.get(Entry, i) for i in job]
+        return lambda: ledger.approve(reviewer, entries)
+
+    for _round in range(3):
+        with app.app_context():
+            db.session.execute(text("UPDATE entries SET status = 'pending' WHERE id IN (%s)" % ",".join(map(str, ids))))
+            db.session.commit()
+        outcomes = at_once(app, [ids[:3], "repair", ids[3:]], act, what="a repair beside approvals")
+        assert outcomes == ["ok", "ok", "ok"]
+        with app.app_context():
+            assert quarter_points.drift() == []
+            assert sum(row.plus for row in db.session.execute(db.select(QuarterPoints)).scalars()) == 21
+
+
+def test_a_repair_holds_off_approvals_until_it_commits_on_postgresql(app):
+    """The repair deletes and rewrites the kept rows from the entries: an approval committed
+    in between would collide with the rewritten row. On PostgreSQL it waits for the repair
+    instead (SQLite lets one writer at a time anyway)."""
+    import threading
+
+    import pytest
+
+    with app.app_context():
+        if db.session.connection().dialect.name != "postgresql":
+            pytest.skip("SQLite's writers already wait for each other")
+        village, _keeper = build()
+        village.require_review = True
+        clerk = accounts.create_user(None, "clerk1", "clerk-pass-1", "clerk", [village])
+        accounts.create_user(None, "reviewer1", "review-pass-1", "reviewer", [village])
+        entry = ledger.make_entry(clerk, village, home(village, "张三"), rules.rule_by_code(village, "T01"),
+                                  TODAY, 5, evidence=True, today=TODAY)
+        db.session.commit()
+        village_id, entry_id = village.id, entry.id
+
+    done = threading.Event()
+
+    def approve():
+        with app.app_context():
+            reviewer = db.session.execute(db.select(User).filter_by(username="reviewer1")).scalar_one()
+            ledger.approve(reviewer, [db.session.get(Entry, entry_id)])
+            db.session.commit()
+            done.set()
+
+    with app.app_context():
+        quarter_points.rebuild([village_id])  # not committed yet
+        worker = threading.Thread(target=approve)
+        worker.start()
+        assert not done.wait(timeout=1.0), "the approval went ahead while the repair was uncommitted"
+        db.session.commit()
+    worker.join(timeout=30)
+    assert done.is_set()
+    with app.app_context():
+        assert quarter_points.drift() == []
+        kept = db.session.execute(db.select(QuarterPoints)).scalars().all()
+        assert [k.plus for k in kept] == [5]

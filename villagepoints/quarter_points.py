@@ -129,9 +129,14 @@ def drift(village_ids: Optional[Iterable[int]] = None) -> list[Drift]:
 def rebuild(village_ids: Optional[Iterable[int]] = None) -> int:
     """Rewrite the kept rows of the villages (all if None) from their entries; return the rows written.
 
-    Runs in the caller's transaction; the caller commits.
+    Runs in the caller's transaction; the caller commits. On PostgreSQL the entries table is
+    locked against writes first: an entry approved between the delete and the insert would
+    otherwise be counted twice or collide with the row its trigger wrote. (SQLite's writers
+    already wait for this transaction.)
     """
     ids = sorted(set(village_ids)) if village_ids is not None else None
+    if db.session.connection().dialect.name == "postgresql":
+        db.session.execute(db.text("LOCK TABLE entries IN SHARE MODE"))
     written = 0
     for model, keys, carried in _KEPT:
         delete = db.delete(model)
