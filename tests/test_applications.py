@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-import threading
 from collections import Counter
 
 import pytest
@@ -198,32 +197,13 @@ def test_two_phones_applying_at_once_never_pass_the_daily_limit(app, world):
         for note in ("一", "二"):
             applications.apply(household, rule, TODAY, note, storage_root=app.instance_path)
         db.session.commit()
-    gate = threading.Barrier(4)
-    outcomes: list[str] = []
-    lock = threading.Lock()
+    def act(note):
+        household = db.session.get(Household, world["household"])
+        rule = db.session.get(Rule, world["rule"])
+        return lambda: applications.apply(household, rule, TODAY, note, storage_root=app.instance_path)
 
-    def run(note):
-        with app.app_context():
-            household = db.session.get(Household, world["household"])
-            rule = db.session.get(Rule, world["rule"])
-            db.session.rollback()
-            gate.wait(timeout=30)
-            try:
-                applications.apply(household, rule, TODAY, note, storage_root=app.instance_path)
-                db.session.commit()
-                outcome = "ok"
-            except applications.ApplicationError as exc:
-                db.session.rollback()
-                outcome = type(exc).__name__
-            with lock:
-                outcomes.append(outcome)
-
-    threads = [threading.Thread(target=run, args=(f"同时{i}",)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads)
+    outcomes = at_once(app, [f"同时{i}" for i in range(4)], act, what="an application",
+                       refusals=(applications.ApplicationError,))
     assert Counter(outcomes) == {"ok": 1, "TooManyApplications": 3}
     with app.app_context():
         assert db.session.execute(db.select(db.func.count(Entry.id))).scalar_one() == 3

@@ -12,6 +12,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from concurrency import together
 from villagepoints import cards, households, ledger, publication, rules, villages
 from villagepoints.extensions import db
 from villagepoints.households import HouseholdFields
@@ -357,30 +358,20 @@ def test_the_entry_form_takes_a_scanned_card_for_the_household(app, zhang, make_
 
 def test_two_clerks_reissuing_one_card_at_once_leave_exactly_one_live_card(app, zhang):
     """Each reissue locks the household's row first; the second waits and revokes the first's card."""
-    import threading
-
     with app.app_context():
         household_id = household(zhang).id
-    gate = threading.Barrier(2)
-    tokens: list[str] = []
-    lock = threading.Lock()
 
-    def run():
+    def run(_job, gate):
         with app.app_context():
             h = db.session.get(Household, household_id)
             db.session.rollback()
-            gate.wait(timeout=30)
+            gate()
             token = cards.reissue(None, h).token
             db.session.commit()
-            with lock:
-                tokens.append(token)
+            return token
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads) and len(tokens) == 2
+    tokens = together(range(2), run, what="a reissue")
+    assert len(tokens) == 2
     with app.app_context():
         live = [t for t in tokens if cards.household_for_token(t) is not None]
         assert len(live) == 1

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
 
+from concurrency import together
 from villagepoints import villages
 from villagepoints.entry_import import apply_entry_import, plan_entry_import
 from villagepoints.extensions import db
@@ -29,29 +29,22 @@ def test_two_entry_imports_confirmed_at_once_each_log_their_own_entries(app, mak
         "0001": xlsx([["户编号", "细则编号", "日期", "说明"]] + [["0001", "P04", DAY, f"张三第{i}次"] for i in range(40)]),
         "0002": xlsx([["户编号", "加扣分事项", "时间", "说明"]] + [["0002", "调解邻里矛盾、维护和谐", DAY, f"李四第{i}次"] for i in range(40)]),
     }
-    gate = threading.Barrier(2)
-    errors: list[BaseException] = []
-
-    def run(code: str) -> None:
+    def run(code: str, gate):
         with app.app_context():
             try:
                 village = villages.get_by_slug("jiangba")
                 plan = plan_entry_import(village, sheets[code], f"{code}.xlsx", today=TODAY)
                 assert plan.problems == []
                 db.session.rollback()
-                gate.wait(timeout=30)
+                gate()
                 apply_entry_import(None, village, plan)
                 db.session.commit()
             except BaseException as exc:  # reported below, from the main thread
                 db.session.rollback()
-                errors.append(exc)
+                return exc
+            return None
 
-    threads = [threading.Thread(target=run, args=(code,)) for code in sheets]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads), "an import hung"
+    errors = [e for e in together(list(sheets), run, what="an import") if e is not None]
     assert errors == []
     with app.app_context():
         entries = {e.id: e for e in db.session.execute(db.select(Entry)).scalars()}

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import threading
 
 import pytest
+from concurrency import together
 from conftest import WebClient
 from test_entry_import_pages import HEADERS, confirm_fields
 from test_import_pages import GOOD, form_fields
@@ -33,25 +33,16 @@ def tabs(app, n: int = TABS) -> list[WebClient]:
 
 def confirm_at_once(clients: list[WebClient], url: str, fields: dict) -> list[str]:
     """Post the same confirmation from every client at once; return each outcome (status and place, or error)."""
-    gate = threading.Barrier(len(clients))
-    outcomes: list[str] = [""] * len(clients)
-
-    def run(i: int, client: WebClient) -> None:
+    def run(client: WebClient, gate) -> str:
         data = {**fields, "csrf_token": client.token}
-        gate.wait(timeout=30)
+        gate()
         try:
             response = client.client.post(url, data=data)
-            outcomes[i] = f"{response.status_code} {response.headers.get('Location', '')}"
+            return f"{response.status_code} {response.headers.get('Location', '')}"
         except Exception as exc:  # a 500 in testing mode propagates; record it as the outcome
-            outcomes[i] = type(exc).__name__
+            return type(exc).__name__
 
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads), "a confirmation hung"
-    return outcomes
+    return together(clients, run, what="a confirmation")
 
 
 def count(app, model) -> int:

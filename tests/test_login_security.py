@@ -4,11 +4,11 @@ on whatever database the suite runs on (SQLite, or PostgreSQL via VP_TEST_DATABA
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import time
 
 import pytest
 
+from concurrency import together
 from conftest import PASSWORD, WebClient
 from villagepoints import accounts, resident, villages
 from villagepoints.extensions import db
@@ -31,31 +31,20 @@ def failures(app, kind: str = "login") -> int:
 
 def fire(app, attempt, n: int = THREADS) -> list[str]:
     """Run ``attempt()`` in n threads, each with its own app context and connection, all at once."""
-    gate = threading.Barrier(n)
-    outcomes: list[str] = []
-    lock = threading.Lock()
-
-    def run():
+    def run(_job, gate):
         with app.app_context():
             db.session.execute(db.select(1))
             db.session.rollback()  # a connection of its own, no transaction open at the gate
-            gate.wait(timeout=30)
+            gate()
             try:
                 outcome = attempt()
                 db.session.commit()
             except Exception as exc:  # noqa: BLE001 - the outcome is the refusal's name
                 db.session.rollback()
                 outcome = type(exc).__name__
-            with lock:
-                outcomes.append(outcome)
+            return outcome
 
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads), "an attempt hung"
-    return outcomes
+    return together(range(n), run, what="an attempt")
 
 
 # Atomic counting

@@ -3,12 +3,12 @@ whatever database the suite runs on (SQLite, or PostgreSQL via VP_TEST_DATABASE_
 one audit row is written, the other is refused in words."""
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from typing import Callable
 
 import pytest
 
+from concurrency import together
 from store_world import TODAY, build, home
 from villagepoints import accounts, ledger, rules
 from villagepoints.extensions import db
@@ -86,36 +86,23 @@ def race(app, ids: dict, jobs: list[tuple[str, Callable]]) -> Counter:
     Each thread first loads its page (a Screen), then waits at the gate, then posts.
     Returns a Counter of outcomes: "ok" or the refusal's class name; messages are kept in ``race.messages``.
     """
-    gate = threading.Barrier(len(jobs))
-    outcomes: list[str] = []
-    messages: list[str] = []
-    lock = threading.Lock()
-
-    def run(user_key: str, action: Callable) -> None:
+    def run(job: tuple[str, Callable], gate) -> tuple[str, str]:
+        user_key, action = job
         with app.app_context():
             screen = Screen(ids, user_key)
-            gate.wait(timeout=30)
+            gate()
             try:
                 screen.back()
                 action(screen)
                 db.session.commit()
-                outcome = "ok"
+                return "ok", ""
             except ledger.LedgerError as exc:
                 db.session.rollback()
-                outcome = type(exc).__name__
-                with lock:
-                    messages.append(str(exc))
-            with lock:
-                outcomes.append(outcome)
+                return type(exc).__name__, str(exc)
 
-    threads = [threading.Thread(target=run, args=job) for job in jobs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads), "an action hung"
-    race.messages = messages
-    return Counter(outcomes)
+    results = together(jobs, run, what="an action")
+    race.messages = [message for _outcome, message in results if message]
+    return Counter(outcome for outcome, _message in results)
 
 
 def state(app, ids: dict) -> dict:
