@@ -619,14 +619,7 @@ def _bare_rollup_ms(village_ids: list[int], runs: int, kept: bool = False) -> fl
     stmt = stmt.bindparams(db.bindparam("ids", expanding=True))
     params = {"ids": village_ids, "first": BENCH_QUARTER.first_day, "last": BENCH_QUARTER.last_day,
               "year": BENCH_QUARTER.year, "number": BENCH_QUARTER.number}
-    db.session.execute(stmt, params).all()
-    times = []
-    for _ in range(max(runs, 1)):
-        started = time.perf_counter()
-        db.session.execute(stmt, params).all()
-        times.append((time.perf_counter() - started) * 1000)
-        db.session.rollback()
-    return statistics.median(times)
+    return _median_sql_ms(stmt, params, runs)
 
 
 def build_scored_village(
@@ -1047,7 +1040,13 @@ def _bare_tally_ms(village_ids: list[int], runs: int) -> float:
         " GROUP BY household_id"
     ).bindparams(db.bindparam("ids", expanding=True))
     params = {"ids": village_ids, "first": BENCH_QUARTER.first_day, "last": BENCH_QUARTER.last_day}
-    db.session.execute(stmt, params).all()  # warm the cache, as the timed tally was
+    return _median_sql_ms(stmt, params, runs)
+
+
+def _median_sql_ms(stmt, params: dict, runs: int) -> float:
+    """Median milliseconds of ``runs`` executions of a bare statement, after one that warms the
+    database's cache as the timed code's own first run did; each run reads afresh."""
+    db.session.execute(stmt, params).all()
     times = []
     for _ in range(max(runs, 1)):
         started = time.perf_counter()

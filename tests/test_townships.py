@@ -172,7 +172,7 @@ def test_township_command_prints_csv_and_a_table_in_words(built, runner):
 
 def test_township_household_ranking_masks_black_names_by_each_villages_policy(built):
     villages_ = townships.villages_of(townships.get_by_slug("dongxiang"))
-    best, black = rollup.household_ranking(villages_, Q4, top=5)
+    _rows, best, black = rollup.dashboard(villages_, Q4, top=5)
     assert len(best) >= 5 and best[0].rank == 1
     assert [b.score for b in best] == sorted((b.score for b in best), reverse=True)
     by_village = {}

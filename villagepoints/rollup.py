@@ -388,14 +388,6 @@ def _mask(village: Village, row: RankedHousehold) -> None:
     row.code = ""
 
 
-def household_ranking(villages: list[Village], quarter: Quarter, top: int = 10) -> tuple[list[RankedHousehold], list[RankedHousehold]]:
-    """Return the township's top ``top`` households by quarter score (ties with the last one
-    included) and its black list, across villages; black-listed households are named as
-    their own village's policy says (full name, 张*, or the group only), codes hidden unless full."""
-    _rows, best, black = dashboard(villages, quarter, top)
-    return best, black
-
-
 def _ranking(villages: list[Village], publications: dict[int, Publication], found, top: int):
     by_id = {v.id: v for v in villages}
     candidates: list[tuple[RankedHousehold, bool]] = []
