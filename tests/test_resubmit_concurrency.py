@@ -15,16 +15,22 @@ DAY = dt.date(2026, 6, 1)
 THREADS = 4
 
 
+def _rejected_entry():
+    """Commit a village, its clerk and reviewer, and the clerk's entry for 张三, rejected."""
+    village = villages.create_village(None, "蒋坝村", "jiangba", ["一组"])
+    clerk = accounts.create_user(None, "clerk1", "correct-horse-9", "clerk", [village])
+    reviewer = accounts.create_user(None, "rev1", "correct-horse-9", "reviewer", [village])
+    household = households.create_household(None, village, HouseholdFields(head_name="张三",
+                                                                            joined_on=dt.date(2020, 1, 1)))
+    entry = ledger.make_entry(clerk, village, household, rules.rule_by_code(village, "P03"), DAY, evidence=True,
+                              today=dt.date(2026, 6, 30))
+    ledger.reject(reviewer, [entry], "户选错了")
+    return village, clerk, household, entry
+
+
 def test_simultaneous_resubmissions_of_one_rejected_entry_make_one_entry(app):
     with app.app_context():
-        village = villages.create_village(None, "蒋坝村", "jiangba", ["一组"])
-        clerk = accounts.create_user(None, "clerk1", "correct-horse-9", "clerk", [village])
-        reviewer = accounts.create_user(None, "rev1", "correct-horse-9", "reviewer", [village])
-        household = households.create_household(None, village, HouseholdFields(head_name="张三",
-                                                                                joined_on=dt.date(2020, 1, 1)))
-        entry = ledger.make_entry(clerk, village, household, rules.rule_by_code(village, "P03"), DAY, evidence=True,
-                                  today=dt.date(2026, 6, 30))
-        ledger.reject(reviewer, [entry], "户选错了")
+        village, clerk, household, entry = _rejected_entry()
         # Each tap corrects it to a different household, so only the rejected entry's own lock
         # (not the households') can keep the resubmissions apart on PostgreSQL.
         others = [households.create_household(None, village, HouseholdFields(
@@ -50,14 +56,7 @@ def test_simultaneous_resubmissions_of_one_rejected_entry_make_one_entry(app):
 
 def test_dismissing_and_resubmitting_one_rejected_entry_at_once_lets_one_through(app):
     with app.app_context():
-        village = villages.create_village(None, "蒋坝村", "jiangba", ["一组"])
-        clerk = accounts.create_user(None, "clerk1", "correct-horse-9", "clerk", [village])
-        reviewer = accounts.create_user(None, "rev1", "correct-horse-9", "reviewer", [village])
-        household = households.create_household(None, village, HouseholdFields(head_name="张三",
-                                                                                joined_on=dt.date(2020, 1, 1)))
-        entry = ledger.make_entry(clerk, village, household, rules.rule_by_code(village, "P03"), DAY, evidence=True,
-                                  today=dt.date(2026, 6, 30))
-        ledger.reject(reviewer, [entry], "户选错了")
+        village, clerk, household, entry = _rejected_entry()
         db.session.commit()
         ids = {"village": village.id, "clerk": clerk.id, "entry": entry.id, "household": household.id}
 
