@@ -61,7 +61,9 @@ def test_admins_find_by_longer_fragments_and_each_such_search_is_audited(app, lo
     assert register_finds(web, ZHANG_ID[-8:])
     assert lookup_finds(web, ZHANG_PHONE[2:9])
     with app.app_context():
-        rows = db.session.execute(db.select(AuditEntry).filter_by(action="household.search")).scalars().all()
+        rows = db.session.execute(
+            db.select(AuditEntry).filter_by(action="household.search").order_by(AuditEntry.id)
+        ).scalars().all()
         assert [r.summary for r in rows] == [f"按完整身份证号或电话片段“{ZHANG_ID[-8:]}”查找",
                                              f"按完整身份证号或电话片段“{ZHANG_PHONE[2:9]}”查找"]
         assert all(r.user_id and r.village_id for r in rows)
