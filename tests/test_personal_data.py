@@ -23,6 +23,16 @@ def test_valid_id_is_normalised_to_upper_case():
     assert normalize_id_number(" 11010519491231002x ") == GOOD_ID
 
 
+def test_full_width_digits_typed_on_a_phone_are_stored_as_plain_digits():
+    assert normalize_id_number("１１０１０５１９４９１２３１００２ｘ") == GOOD_ID
+
+
+def test_digits_of_other_scripts_are_refused_not_stored():
+    arabic_indic = "".join(chr(0x0660 + int(d)) for d in GOOD_ID[:17]) + "X"
+    with pytest.raises(InvalidIdNumber, match="前17位应为数字"):
+        normalize_id_number(arabic_indic)
+
+
 @pytest.mark.parametrize(
     "raw, words",
     [
@@ -38,7 +48,7 @@ def test_bad_ids_are_refused_with_the_reason(raw, words):
         normalize_id_number(raw)
 
 
-@pytest.mark.parametrize("raw, clean", [("138 0013 8000", "13800138000"), ("+8613800138000", "13800138000"), ("0571-88886666", "0571-88886666")])
+@pytest.mark.parametrize("raw, clean", [("138 0013 8000", "13800138000"), ("(0571)88886666", "057188886666"), ("+8613800138000", "13800138000"), ("0571-88886666", "0571-88886666")])
 def test_phones_are_normalised(raw, clean):
     assert normalize_phone(raw) == clean
 

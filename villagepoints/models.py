@@ -399,6 +399,12 @@ class Entry(db.Model):
         Index("ix_entries_village_status_date", "village_id", "status", "entry_date"),
         # Serves "who has entered points here" (the clerk filter) from the index alone.
         Index("ix_entries_village_creator", "village_id", "created_by_id"),
+        # Nearly every entry has none of these three: their indexes hold only the rows that do.
+        *(
+            Index(f"ix_entries_{column}", column, sqlite_where=sa_text(f"{column} IS NOT NULL"),
+                  postgresql_where=sa_text(f"{column} IS NOT NULL"))
+            for column in ("reverses_id", "resubmits_id", "submit_token")
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -420,16 +426,16 @@ class Entry(db.Model):
     reviewed_by_name: Mapped[str] = mapped_column(String(50), default="")
     reviewed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     review_note: Mapped[str] = mapped_column(Text, default="")
-    reverses_id: Mapped[Optional[int]] = mapped_column(ForeignKey("entries.id"), index=True)
+    reverses_id: Mapped[Optional[int]] = mapped_column(ForeignKey("entries.id"))
     # The entry form's one-time token: a resubmitted form (a double tap, a retry after a
     # lost reply) finds the entries it already made instead of making them again.
-    submit_token: Mapped[Optional[str]] = mapped_column(String(64), index=True)
+    submit_token: Mapped[Optional[str]] = mapped_column(String(64))
     # Counts every change to the row (SQLAlchemy's version counter): a review form carries the
     # version it showed, so an entry changed since the page was opened is refused, not approved.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # The rejected entry this one corrects (改正后重新提交); the rejected one then leaves
     # its clerk's "被驳回" count.
-    resubmits_id: Mapped[Optional[int]] = mapped_column(ForeignKey("entries.id"), index=True)
+    resubmits_id: Mapped[Optional[int]] = mapped_column(ForeignKey("entries.id"))
     # When its clerk chose 不再提交 for a rejected entry: it then leaves the "被驳回" count.
     dismissed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
 
