@@ -21,7 +21,7 @@ from typing import Any, Iterable, Optional
 
 from sqlalchemy.orm import lazyload
 
-from . import audit, ledger, sheets
+from . import audit, collector, ledger, sheets
 from .extensions import db
 from .household_import import CJK_GAP, ImportRefused, Problem, code_key, insert_rows, unused_columns
 from .ledger import LedgerError
@@ -142,6 +142,7 @@ class EntryImportResult:
         return f"导入 {self.created} 条积分记录（涉及 {self.households} 户）：{'，'.join(parts)}"
 
 
+@collector.paused()
 def plan_entry_import(
     village: Village,
     source: sheets.Source,
@@ -190,6 +191,7 @@ def plan_entry_import(
     )
 
 
+@collector.paused()
 def apply_entry_import(
     actor: Optional[User], village: Village, plan: EntryImportPlan, *, approve: bool = False
 ) -> EntryImportResult:

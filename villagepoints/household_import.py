@@ -19,7 +19,7 @@ from typing import Any, Collection, Iterable, Optional, Union
 from sqlalchemy import insert
 from sqlalchemy.orm import selectinload
 
-from . import audit, households, sheets, villages
+from . import audit, collector, households, sheets, villages
 from .extensions import db
 from .households import HouseholdFields
 from .models import AuditEntry, Group, Household, HouseholdCategory, User, Village, utcnow
@@ -315,6 +315,7 @@ def code_key(code: str) -> str:
     return (code.lstrip("0") or "0") if code.isdigit() else code
 
 
+@collector.paused()
 def plan_import(
     village: Village,
     source: sheets.Source,
@@ -424,7 +425,7 @@ class _Planner:
             column = table.columns.get(name, LABELS[name])
             problems.append(Problem(row.sheet, row.number, column, message, kind, name=written))
 
-        values = self._parse(row.values, problem)
+        values = self._parse(row.values, written, problem)
         if not problems:
             self._match(row, values, problem)
         if problems:
@@ -433,17 +434,15 @@ class _Planner:
 
     # -- cell by cell --
 
-    def _parse(self, cells: dict[str, Any], problem) -> dict[str, Any]:
+    def _parse(self, cells: dict[str, Any], name: str, problem) -> dict[str, Any]:
+        """Parse a row's cells; ``name`` is its head's name as written, without gaps between characters."""
         values: dict[str, Any] = {}
-        present = set(cells)
 
-        name = sheets.text(cells.get("head_name"))
-        name = CJK_GAP.sub("", name) if name else name
         if not name:
             problem("head_name", "户主姓名为空，请填写")
         elif len(name) > 50:
             problem("head_name", "户主姓名不能超过50个字")
-        values["head_name"] = name
+        values["head_name"] = name or None
 
         code = sheets.text(cells.get("code"))
         if code:
@@ -498,7 +497,7 @@ class _Planner:
         except sheets.CellError as exc:
             problem("members", f"家庭人口{exc}")
 
-        if "categories" in present:
+        if "categories" in cells:
             names = sheets.split_list(cells.get("categories"))
             unknown = [c for c in names if c not in self.categories]
             if unknown:
@@ -632,6 +631,7 @@ class _Planner:
         return planned
 
 
+@collector.paused()
 def apply_import(actor: Optional[User], village: Village, plan: ImportPlan) -> ImportResult:
     """Write a plan in the caller's transaction (flush, never commit).
 
