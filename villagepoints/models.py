@@ -243,9 +243,9 @@ class Household(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"))
     code: Mapped[str] = mapped_column(String(30))
-    head_name: Mapped[str] = mapped_column(String(50), index=True)
+    head_name: Mapped[str] = mapped_column(String(50))
     # Pinyin initials of the head's name ("zs" for 张三), for quick search on a phone.
-    name_initials: Mapped[str] = mapped_column(String(50), default="", index=True)
+    name_initials: Mapped[str] = mapped_column(String(50), default="")
     id_number: Mapped[Optional[str]] = mapped_column(String(18))
     phone: Mapped[Optional[str]] = mapped_column(String(20))
     group_id: Mapped[Optional[int]] = mapped_column(ForeignKey("groups.id"), index=True)
