@@ -278,10 +278,11 @@ def _record_rows(
     insert_rows(Entry, records)
     # The new ids, in insertion order: the rows are told apart from any other by their
     # creation time to the microsecond (RETURNING made SQLite insert row by row).
-    ids = list(db.session.execute(
-        db.select(Entry.id)
-        .where(Entry.village_id == village.id, Entry.source == "import", Entry.created_at == now)
-        .order_by(Entry.id)
+    table = Entry.__table__
+    ids = list(db.session.connection().execute(
+        db.select(table.c.id)
+        .where(table.c.village_id == village.id, table.c.source == "import", table.c.created_at == now)
+        .order_by(table.c.id)
     ).scalars())
     if len(ids) != len(records):
         raise EntryImportRefused("写入积分记录时出错，没有导入任何数据。请重新导入")

@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Collection, Iterable, Optional, Union
 
 from sqlalchemy import insert
@@ -727,10 +728,12 @@ def _insert_households(
             "updated_at": now,
         })
     insert_rows(Household, records)
-    # One query for the new ids: an IN list per batch grew slow on PostgreSQL.
-    ids = dict(
-        db.session.execute(db.select(Household.code, Household.id).where(Household.village_id == village.id)).all()
-    )
+    # One query for the new ids: an IN list per batch grew slow on PostgreSQL. A Core
+    # statement on the table: the ORM's row loading cost more than the query.
+    table = Household.__table__
+    ids = dict(db.session.connection().execute(
+        db.select(table.c.code, table.c.id).where(table.c.village_id == village.id)
+    ).all())
     insert_rows(HouseholdCategory, [
         {"household_id": ids[record["code"]], "name": name}
         for record, r in zip(records, rows)
@@ -803,9 +806,10 @@ def _executemany(connection, table, names: list[str], filled: list[Any], rows: l
     # Converted values are remembered per column: a file's rows share one creation time
     # and a few hundred dates.
     convert = [(i, p, {}) for i, p in enumerate(processors[:len(given)]) if p is not None]
+    pick = itemgetter(*given)
     values = []
     for row in rows:
-        cells = [row[n] for n in given]
+        cells = list(pick(row)) if len(given) > 1 else [pick(row)]
         for i, process, known in convert:
             cell = cells[i]
             if cell is not None:
