@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from typing import Any, Optional
@@ -93,6 +94,8 @@ def id_text(value: Any) -> Optional[str]:
     """
     if value is None:
         return None
+    if type(value) is str and len(value) == 18 and value[:17].isdigit():
+        return value  # an ID's own shape, which no number cell turns into
     if isinstance(value, (int, float)) or _SCIENTIFIC.match(str(value)):
         raise CellError(
             "身份证号被存成了数字，末几位已丢失。请把这一列设为“文本”格式，重新录入完整的18位号码"
@@ -143,12 +146,18 @@ def split_list(value: Any) -> list[str]:
     """Split a cell listing several values (党员户、脱贫户 / 党员户，脱贫户 / a/b / a b) into names."""
     if value is None:
         return []
+    return list(_split_names(str(value)))
+
+
+# A register repeats a few category cells on thousands of rows.
+@functools.lru_cache(maxsize=1024)
+def _split_names(text_value: str) -> tuple[str, ...]:
     names: list[str] = []
-    for part in _LIST_SEPARATORS.split(str(value)):
+    for part in _LIST_SEPARATORS.split(text_value):
         part = part.strip()
         if part and part not in names:
             names.append(part)
-    return names
+    return tuple(names)
 
 
 def header_key(text_value: Any) -> str:
