@@ -706,11 +706,12 @@ def _insert_households(
     if not rows:
         return
     now = utcnow()
+    village_id = village.id
     records = []
     for r in rows:
         group = groups.get(r.group) if r.group else None
         records.append({
-            "village_id": village.id,
+            "village_id": village_id,
             "code": r.code or codes.allocate(),
             "head_name": r.head_name.strip(),
             "name_initials": households.name_initials(r.head_name.strip()),
