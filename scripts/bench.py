@@ -104,7 +104,7 @@ def main() -> int:
     )
     parser.add_argument("--imports-only", action="store_true", help="time only the imports")
     parser.add_argument(
-        "--import-runs", type=int, default=3,
+        "--import-runs", type=int, default=5,
         help="runs of the household and the points import, each into a fresh village (the fastest is shown)",
     )
     parser.add_argument(
