@@ -1,4 +1,4 @@
-"""approved points per household and per rule for each quarter, kept current by triggers on entries; entries indexed by village and clerk
+"""approved points per household and per rule for each quarter, kept current by triggers on entries
 
 Revision ID: 0013
 Revises: 0012
@@ -261,10 +261,6 @@ def upgrade():
         sa.PrimaryKeyConstraint('village_id', 'year', 'quarter', 'rule_code', 'rule_title',
                                 name=op.f('pk_quarter_rule_points')),
     )
-    # The clerk filter of the entry list and the review queue names who has entered points in
-    # the village: read from this index alone instead of grouping every entry.
-    with op.batch_alter_table('entries', schema=None) as batch_op:
-        batch_op.create_index('ix_entries_village_creator', ['village_id', 'created_by_id'], unique=False)
     connection = op.get_bind()
     create_triggers(connection)
     fill(connection)
@@ -272,8 +268,6 @@ def upgrade():
 
 def downgrade():
     drop_triggers(op.get_bind())
-    with op.batch_alter_table('entries', schema=None) as batch_op:
-        batch_op.drop_index('ix_entries_village_creator')
     op.drop_table('quarter_rule_points')
     with op.batch_alter_table('quarter_points', schema=None) as batch_op:
         batch_op.drop_index('ix_quarter_points_village_quarter')
