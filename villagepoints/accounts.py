@@ -214,7 +214,10 @@ def authenticate(
     username = (username or "").strip()
     now = now or utcnow()
     since = now - dt.timedelta(minutes=window_minutes)
-    throttle.lock("login", [username, throttle.addr_key(remote_addr)])
+    try:
+        throttle.lock("login", [username, throttle.addr_key(remote_addr)])
+    except throttle.Throttled as exc:
+        raise LoginThrottled(str(exc)) from exc
     by_addr, _ = throttle.failures("login", since=since, remote_addr=remote_addr)
     if by_addr >= max_failures * 4:
         raise LoginThrottled(f"这台设备登录失败次数过多，请{window_minutes}分钟后再试")

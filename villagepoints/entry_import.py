@@ -49,7 +49,6 @@ TEMPLATE_NOTE = "示例行，导入前请删除"
 _TEMPLATE_NOTE_READ = sheets.clean_text(TEMPLATE_NOTE)
 NOTE_MAX = 500
 BATCH = 500
-_SPACES = re.compile(r"\s+")
 _POINTS = re.compile(r"^([+-]?)(\d+)分?$")
 # Where each ledger refusal points in the sheet; "photos" is evidence, which a sheet gives in 说明.
 _LEDGER_COLUMNS = {"rule": "rule", "entry_date": "entry_date", "points": "points", "photos": "note"}
@@ -214,8 +213,8 @@ def apply_entry_import(
         i: HouseholdView.of(h)
         for i, h in _by_id(Household, village, {r.household_id for r in plan.rows}, lock=True).items()
     }
-    rules = {i: RuleView.of(r) for i, r in _by_id(Rule, village, {r.rule_id for r in plan.rows}).items()}
     checker = _Checker(village, [r.entry_date for r in plan.rows], plan.today)
+    rules = {r.id: r for r in checker.rules.values()}
     problems: list[Problem] = []
     for r in plan.rows:
         household, rule = households.get(r.household_id), rules.get(r.rule_id)
@@ -351,12 +350,12 @@ def _parse(table: sheets.Table, row: sheets.Row, problems: list[Problem]) -> _Pa
     name = sheets.text(cells.get("head_name"))
     parsed.head_name = CJK_GAP.sub("", name) if name else None
     group = sheets.text(cells.get("group"))
-    parsed.group = _SPACES.sub("", group) if group else None
+    parsed.group = sheets.compact(group) if group else None
     if not parsed.code and not parsed.head_name:
         problem("code" if "code" in table.columns else "head_name", "户编号和户主姓名都为空，请至少填写一项")
 
     rule = sheets.text(cells.get("rule"))
-    parsed.rule = _SPACES.sub("", rule or "")
+    parsed.rule = sheets.compact(rule or "")
     if not parsed.rule:
         problem("rule", "细则为空，请填写细则编号或名称，例如 P01")
 

@@ -61,7 +61,6 @@ TEMPLATE_EXAMPLE = {
 }
 BATCH = 500
 # Spaces between Chinese characters in a name are typing slips ("张 三" is 张三).
-_SPACES = re.compile(r"\s+")
 CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
 
 
@@ -474,7 +473,7 @@ class _Planner:
 
         group = sheets.text(cells.get("group"))
         if group:
-            group = _SPACES.sub("", group)
+            group = sheets.compact(group)
             if group not in self.register.groups:
                 if len(group) > 50:
                     problem("group", "小组名称不能超过50个字")

@@ -47,6 +47,8 @@ def lock(kind: str, keys: Iterable[str]) -> None:
         ).all()
         if len(locked) == len(keys):
             return
+    # Counting without the lock is the race the lock exists to stop: refuse instead.
+    raise Throttled("系统正忙，请稍后再试")
 
 
 def addr_key(remote_addr: str) -> str:
