@@ -53,7 +53,11 @@ def test_phones_are_normalised(raw, clean):
     assert normalize_phone(raw) == clean
 
 
-@pytest.mark.parametrize("raw", ["12345", "23800138000", "1380013800a"])
+def test_full_width_phone_digits_are_stored_as_plain_digits():
+    assert normalize_phone("１３８００１３８０００") == "13800138000"
+
+
+@pytest.mark.parametrize("raw", ["12345", "23800138000", "1380013800a", "١٣٨٠٠١٣٨٠٠٠"])
 def test_bad_phones_are_refused(raw):
     with pytest.raises(InvalidPhone):
         normalize_phone(raw)

@@ -12,10 +12,15 @@ from .models import AuditEntry, User, utcnow
 CLI_ACTOR = "命令行"
 
 
-def _jsonable(value: Any) -> Any:
+def _iso(value: Any) -> str:
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
-    return value
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+# One encoder for every state: json.dumps with options builds a new encoder per call,
+# and an import logs one state per household or entry.
+_STATE_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=_iso)
 
 
 def actor_name(actor: Optional[User]) -> str:
@@ -31,7 +36,7 @@ def dump_state(state: Optional[dict]) -> Optional[str]:
     """Return a before/after state as the JSON text the log stores: keys sorted, dates as ISO text."""
     if state is None:
         return None
-    return json.dumps({k: _jsonable(v) for k, v in state.items()}, ensure_ascii=False, sort_keys=True)
+    return _STATE_ENCODER.encode(state)
 
 
 def record(
@@ -88,16 +93,6 @@ def row(
     }
 
 
-def _iso(value: Any) -> str:
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-# One encoder for every bulk row: json.dumps with options builds a new encoder per call.
-_STATE_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=_iso)
-
-
 class RowBuilder:
     """Build many audit rows of one actor, action and time for a bulk insert, each as row() builds it.
 
@@ -114,7 +109,7 @@ class RowBuilder:
 
     def __call__(self, household_id: Optional[int], target: str, after: dict) -> dict:
         """Return the row logging ``after`` for one household (``target`` as record() takes it)."""
-        return {**self.base, "household_id": household_id, "target": target, "after": _STATE_ENCODER.encode(after)}
+        return {**self.base, "household_id": household_id, "target": target, "after": dump_state(after)}
 
 
 def changed(before: dict, after: dict) -> tuple[dict, dict]:

@@ -12,9 +12,9 @@ _DIGITS = {str(d): d for d in range(10)}
 _ID_SHAPE = re.compile(r"^\d{17}[\dX]$", re.ASCII)
 _SCIENTIFIC = re.compile(r"\d+(\.\d+)?[Ee]\+?\d+")
 _PHONE_MARKS = re.compile(r"[\s()（）]")
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_MOBILE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)
 # Landlines as villages write them: area code 0xx(x) with 7–8 digits, dash optional.
-_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
+_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$", re.ASCII)
 
 
 class InvalidIdNumber(ValueError):
@@ -31,12 +31,15 @@ def id_check_char(first17: str) -> str:
     return _ID_CHECK_CHARS[sum(map(mul, map(_DIGITS.__getitem__, first17), _ID_WEIGHTS)) % 11]
 
 
+def _half_width(raw: str) -> str:
+    """Return the text with full-width digits and letters (a phone keyboard's) folded to plain ones."""
+    value = str(raw)
+    return value if value.isascii() else unicodedata.normalize("NFKC", value)
+
+
 def normalize_id_number(raw: str) -> str:
     """Return the ID number in canonical form or raise InvalidIdNumber."""
-    value = str(raw)
-    if not value.isascii():  # full-width digits typed on a phone keyboard
-        value = unicodedata.normalize("NFKC", value)
-    value = value.strip().replace(" ", "").upper()
+    value = _half_width(raw).strip().replace(" ", "").upper()
     if not value:
         raise InvalidIdNumber("身份证号为空")
     if _SCIENTIFIC.fullmatch(value):
@@ -52,7 +55,7 @@ def normalize_id_number(raw: str) -> str:
 
 def normalize_phone(raw: str) -> str:
     """Return the phone number in canonical form or raise InvalidPhone."""
-    value = str(raw)
+    value = _half_width(raw)
     if not value.isdigit():
         value = _PHONE_MARKS.sub("", value)
     if value.startswith("+86"):
@@ -72,10 +75,8 @@ def sees_in_full(user: Any, village: Any) -> bool:
     """
     if user is None or not getattr(user, "is_authenticated", False) or village is None:
         return False
-    if user.role == "admin":
-        return True
-    return (user.role == "township_admin" and user.township_id is not None
-            and village.township_id == user.township_id)
+    # can_access already says which villages are a township's own.
+    return user.is_admin or (user.role == "township_admin" and user.can_access(village))
 
 
 def mask_id_number(value: str | None) -> str:
