@@ -408,8 +408,9 @@ def _web_import_requests(client, url: str, path: Path, label: str, comparable: b
     started = time.perf_counter()
     response = client.post(f"{url}/confirm", data={"token": found.group(1), "filename": path.name, **options})
     confirm = time.perf_counter() - started
-    if response.status_code != 302:
-        raise SystemExit(f"{label}：确认导入出错（HTTP {response.status_code}）")
+    # A confirm that wrote nothing (an expired upload, refused rows) redirects too, elsewhere.
+    if response.status_code != 302 or not response.headers.get("Location", "").endswith("/import/result"):
+        raise SystemExit(f"{label}：确认导入出错（HTTP {response.status_code}，{response.headers.get('Location')}）")
     verdict = _verdict_timeout if comparable else (lambda _s: "（规模与目标不同，不作比较）")
     return [
         (f"{label}·预览（上传 + 读取并检查 + 页面）", f"{preview:.2f} s", verdict(preview)),

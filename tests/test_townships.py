@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from villagepoints import accounts, ledger, rollup, rules, townships, villages
+from villagepoints import accounts, rollup, rules, townships, villages
 from villagepoints.extensions import db
 from villagepoints.lists import quarter_lists
 from villagepoints.models import Entry, Household, Redemption
