@@ -249,6 +249,20 @@ def test_the_publish_page_says_how_many_applications_wait_and_links_to_them(app,
     assert f"申请待核实 · {this.label} （2 条）" in listed
 
 
+def test_the_quarter_filtered_queue_stays_filtered_after_an_accept_and_a_refused_decline(app, waiting, web):
+    this = Quarter.of(TODAY)
+    web.login("clerk1")
+    page = web.get(f"/v/jiangba/applications?quarter={this}").get_data(as_text=True)
+    actions = re.findall(r'action="(/v/jiangba/applications/\d+/(?:accept|decline)[^"]*)"', page)
+    assert actions and all(a.endswith(f"?quarter={this}") for a in actions)
+    accept = next(a for a in actions if "/accept" in a)
+    done = web.post(accept, {"points": "2"})
+    assert done.status_code == 302 and done.headers["Location"].endswith(f"/v/jiangba/applications?quarter={this}")
+    decline = next(a for a in actions if "/decline" in a and a.split("/")[4] != accept.split("/")[4])
+    refused = visible(web.post(decline, {"reason": ""}))
+    assert f"申请待核实 · {this.label} （1 条）" in refused and "上季度修路" not in refused
+
+
 def test_the_publish_page_of_a_reviewer_names_the_queue_the_clerks_work_from(app, waiting, web):
     web.login("reviewer1")
     shown = visible(publish_step(web, PAST))

@@ -13,8 +13,10 @@ def paused() -> Iterator[None]:
     An import keeps a dict, a row and a planned row per line of the sheet alive until it
     ends, and every few thousand of them started a collection that walked all of them
     again: a fifth of a 50,000-row import. Reference counting still frees what the block
-    drops; only cycles wait until it ends. Whoever paused first turns the collector back
-    on, so nested and concurrent imports leave it as they found it.
+    drops; only cycles wait until it ends. The pause is the process's: the other threads
+    of a gunicorn worker go without cycle collection while an import runs (seconds). Only
+    whoever paused first turns the collector back on, so it is never left off once every
+    import has ended, nested or concurrent.
     """
     was_enabled = gc.isenabled()
     gc.disable()

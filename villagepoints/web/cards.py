@@ -263,11 +263,20 @@ def scan_photo(village: Village):
 @village_view("clerk")
 def queue(village: Village):
     """The queue; ``?quarter=2026Q3`` shows only the applications dated in that quarter (the publish page links so)."""
+    return _queue_page(village, quarter=_asked_quarter())
+
+
+def _asked_quarter() -> Quarter | None:
+    """The queue's ``?quarter=``, which the accept and decline forms carry back to the queue."""
     try:
-        quarter = Quarter.parse(request.args.get("quarter", "")) if request.args.get("quarter") else None
+        return Quarter.parse(request.args.get("quarter", "")) if request.args.get("quarter") else None
     except BadQuarter:
-        quarter = None
-    return _queue_page(village, quarter=quarter)
+        return None
+
+
+def _back_to_queue(village: Village):
+    quarter = _asked_quarter()
+    return redirect(url_for(".queue", slug=village.slug, quarter=str(quarter) if quarter else None))
 
 
 def _queue_page(village: Village, refused: tuple[int, str, str] | None = None, quarter: Quarter | None = None):
@@ -295,14 +304,14 @@ def accept(village: Village, entry_id: int):
             applications.accept(current_user, entry, form.points.data)
         except LedgerError as exc:
             db.session.rollback()
-            return _queue_page(village, (entry_id, "accept", f"积分申请 #{entry_id}：{exc}"))
+            return _queue_page(village, (entry_id, "accept", f"积分申请 #{entry_id}：{exc}"), _asked_quarter())
         else:
             db.session.commit()
             flash(f"已将 {entry.household.head_name} 的申请转为积分记录 #{entry.id}"
                   f"（{'待审核' if entry.status == 'pending' else '已通过'}）", "success")
     else:
-        return _queue_page(village, (entry_id, "accept", f"积分申请 #{entry_id}：分值应为整数"))
-    return redirect(url_for(".queue", slug=village.slug))
+        return _queue_page(village, (entry_id, "accept", f"积分申请 #{entry_id}：分值应为整数"), _asked_quarter())
+    return _back_to_queue(village)
 
 
 @bp.route("/v/<slug>/applications/<int:entry_id>/decline", methods=["POST"])
@@ -315,10 +324,11 @@ def decline(village: Village, entry_id: int):
             applications.decline(current_user, entry, form.reason.data)
         except LedgerError as exc:
             db.session.rollback()
-            return _queue_page(village, (entry_id, "decline", f"积分申请 #{entry_id}：{exc}"))
+            return _queue_page(village, (entry_id, "decline", f"积分申请 #{entry_id}：{exc}"), _asked_quarter())
         else:
             db.session.commit()
             flash(f"已答复 {entry.household.head_name} 的申请：未通过", "success")
     else:
-        return _queue_page(village, (entry_id, "decline", f"积分申请 #{entry_id}：请写明不通过的理由，农户会在本户页面上看到"))
-    return redirect(url_for(".queue", slug=village.slug))
+        return _queue_page(village, (entry_id, "decline", f"积分申请 #{entry_id}：请写明不通过的理由，农户会在本户页面上看到"),
+                           _asked_quarter())
+    return _back_to_queue(village)
