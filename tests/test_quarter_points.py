@@ -7,7 +7,10 @@ application's back, the check-tallies command, and reviewers approving at once.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 
+import pytest
 from sqlalchemy import text
 
 from concurrency import at_once
@@ -281,10 +284,6 @@ def test_a_repair_holds_off_approvals_until_it_commits_on_postgresql(app):
     """The repair deletes and rewrites the kept rows from the entries: an approval committed
     in between would collide with the rewritten row. On PostgreSQL it waits for the repair
     instead (SQLite lets one writer at a time anyway)."""
-    import threading
-
-    import pytest
-
     with app.app_context():
         if db.session.connection().dialect.name != "postgresql":
             pytest.skip("SQLite's writers already wait for each other")
@@ -297,22 +296,43 @@ def test_a_repair_holds_off_approvals_until_it_commits_on_postgresql(app):
         db.session.commit()
         village_id, entry_id = village.id, entry.id
 
-    done = threading.Event()
+    started, done = threading.Event(), threading.Event()
+    failed: list[BaseException] = []
 
     def approve():
         with app.app_context():
-            reviewer = db.session.execute(db.select(User).filter_by(username="reviewer1")).scalar_one()
-            ledger.approve(reviewer, [db.session.get(Entry, entry_id)])
-            db.session.commit()
-            done.set()
+            try:
+                reviewer = db.session.execute(db.select(User).filter_by(username="reviewer1")).scalar_one()
+                started.set()
+                ledger.approve(reviewer, [db.session.get(Entry, entry_id)])
+                db.session.commit()
+                done.set()
+            except BaseException as exc:  # raised in the test below
+                failed.append(exc)
 
     with app.app_context():
         quarter_points.rebuild([village_id])  # not committed yet
         worker = threading.Thread(target=approve)
         worker.start()
-        assert not done.wait(timeout=1.0), "the approval went ahead while the repair was uncommitted"
+        assert started.wait(timeout=10)
+        # Wait until the approval really stands in a lock queue, not merely until it is slow.
+        monitor = db.engine.connect()
+        try:
+            for _ in range(100):
+                waiting = monitor.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+                )).scalar_one()
+                if waiting or done.is_set() or failed:
+                    break
+                time.sleep(0.05)
+        finally:
+            monitor.close()
+        assert not done.is_set() and not failed, "the approval went ahead while the repair was uncommitted"
+        assert waiting, "the approval never waited for the repair's lock"
         db.session.commit()
     worker.join(timeout=30)
+    if failed:
+        raise failed[0]
     assert done.is_set()
     with app.app_context():
         assert quarter_points.drift() == []
