@@ -391,12 +391,10 @@ def filter_choices(village: Village) -> dict:
     creators = db.select(Entry.created_by_id).where(
         Entry.village_id == village.id, Entry.created_by_id.is_not(None)
     ).distinct()
-    clerks = db.session.execute(
-        db.select(User.id, User.display_name, User.username).where(User.id.in_(creators))
-    ).all()
+    clerks = db.session.execute(db.select(User).where(User.id.in_(creators))).scalars()
     return {
         "rule_list": rules.village_rules(village),
-        "clerks": sorted(((uid, shown or login) for uid, shown, login in clerks), key=lambda c: c[1]),
+        "clerks": sorted(((u.id, u.label) for u in clerks), key=lambda c: c[1]),
     }
 
 
